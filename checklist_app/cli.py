@@ -1,0 +1,234 @@
+"""Command line: the room window by default, and subcommands for people away from the room."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__, paths
+from .domain.errors import Refusal
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """A problem to report as one line on stderr (exit 1)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # --db is accepted before or after the subcommand: the sub-parsers share it with SUPPRESS so
+    # a value given after the subcommand does not get reset to the default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db", type=Path, default=argparse.SUPPRESS, help="database file (default: per-user data directory)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="checklist-app",
+        description="Kyphoplasty and vertebroplasty room checklist. With no command, opens the room window.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("gui", parents=[common], help="open the room window (the default)")
+    cases = sub.add_parser("cases", parents=[common], help="list the cases, newest first")
+    cases.add_argument("--json", action="store_true", help="print a JSON array")
+    show = sub.add_parser("show", parents=[common], help="show one case: set-up, state and timeline")
+    show.add_argument("case", metavar="CASE")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    sub.add_parser("verify", parents=[common], help="check the database and every case's hash chain")
+    demo = sub.add_parser("demo", parents=[common], help="simulate complete cases (training, demonstrations, load)")
+    demo.add_argument("--cases", type=_positive_int, default=5, metavar="N")
+    demo.add_argument("--procedure", choices=("kyphoplasty", "vertebroplasty", "mixed"), default="mixed")
+    demo.add_argument("--seed", type=int, default=None, metavar="S")
+    backup = sub.add_parser("backup", parents=[common], help="consistent copy of the database, safe while in use")
+    backup.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    note = sub.add_parser("note", parents=[common], help="write the operative note of a case as PDF")
+    note.add_argument("case", metavar="CASE")
+    note.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    sub.add_parser("selftest", parents=[common], help="deployment check for a new workstation")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError("must be between 1 and 1000000")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    db = Path(getattr(args, "db", None) or paths.default_db_path())
+    command = args.command or "gui"
+    handler = COMMANDS[command]
+    try:
+        return handler(args, db)
+    except (Refusal, CliError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except Exception as exc:  # noqa: BLE001 - the command line never shows a traceback
+        from .store import StoreError
+
+        if isinstance(exc, (StoreError, OSError)):
+            return _fail(str(exc))
+        return _fail(f"unexpected error ({type(exc).__name__}): {exc}")
+
+
+def _fail(message: str) -> int:
+    print(f"checklist-app: error: {message}", file=sys.stderr)
+    return EXIT_PROBLEM
+
+
+def _open(db: Path, *, readonly: bool):
+    from .service import ChecklistService
+    from .store import open_store
+
+    if readonly and not db.exists():
+        raise CliError(f"no database at {db} (start the program or run 'checklist-app demo' first)")
+    return ChecklistService(open_store(db, readonly=readonly))
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_gui(args: argparse.Namespace, db: Path) -> int:
+    from .app import run
+
+    return run(db)
+
+
+def cmd_cases(args: argparse.Namespace, db: Path) -> int:
+    if not db.exists():
+        print("[]" if args.json else "No cases yet.")
+        return EXIT_OK
+    service = _open(db, readonly=True)
+    try:
+        rows = service.list_cases()
+    finally:
+        service.close()
+    if args.json:
+        print(json.dumps([_case_json(r) for r in rows], ensure_ascii=False, indent=1))
+        return EXIT_OK
+    if not rows:
+        print("No cases yet.")
+    for r in rows:
+        print(f"{r.id}  {r.service_date}  {r.patient_name}  {r.procedure}  {r.levels}  {_status(r.status)}")
+    return EXIT_OK
+
+
+def _case_json(row) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "date": row.service_date,
+        "patient_name": row.patient_name,
+        "mrn": row.mrn,
+        "procedure": row.procedure,
+        "levels": row.levels.split(),
+        "status": row.status,
+        "events": row.event_count,
+    }
+
+
+def _status(code: str) -> str:
+    from .domain.state import STATUS_LABELS
+
+    return STATUS_LABELS.get(code, code)
+
+
+def cmd_show(args: argparse.Namespace, db: Path) -> int:
+    from .report import case_report, format_report
+
+    service = _open(db, readonly=True)
+    try:
+        report = case_report(service, args.case)
+    finally:
+        service.close()
+    print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_report(report))
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, db: Path) -> int:
+    service = _open(db, readonly=True)
+    try:
+        problems = service.store.verify()
+        cases = len(service.list_cases())
+    finally:
+        service.close()
+    for problem in problems:
+        where = " ".join(
+            p
+            for p in (
+                f"case {problem.case_id}" if problem.case_id else "",
+                f"event {problem.seq}" if problem.seq else "",
+            )
+            if p
+        )
+        print(f"BROKEN {where}: {problem.message}" if where else f"BROKEN: {problem.message}")
+    if problems:
+        print(f"{len(problems)} problem(s) found in {db}", file=sys.stderr)
+        return EXIT_PROBLEM
+    print(f"OK: {db}: database intact, {cases} case(s) with intact hash chains")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, db: Path) -> int:
+    from .demo import simulate
+    from .domain.clock import FakeClock
+    from .service import ChecklistService
+    from .store import open_store
+
+    clock = FakeClock()
+    service = ChecklistService(open_store(db), clock=clock)
+    try:
+        for result in simulate(service, clock, cases=args.cases, procedure=args.procedure, seed=args.seed):
+            line = f"{result.case_id}  {result.procedure}  {result.levels}  {result.events} events"
+            print(f"{line}  {_status(result.status)}", flush=True)
+    finally:
+        service.close()
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace, db: Path) -> int:
+    service = _open(db, readonly=True)
+    try:
+        service.store.backup(args.output)
+    finally:
+        service.close()
+    print(f"Backup written to {args.output}")
+    return EXIT_OK
+
+
+def cmd_note(args: argparse.Namespace, db: Path) -> int:
+    from .note import write_note
+
+    service = _open(db, readonly=True)
+    try:
+        write_note(service, args.case, args.output)
+    finally:
+        service.close()
+    print(f"Note written to {args.output}")
+    return EXIT_OK
+
+
+def cmd_selftest(args: argparse.Namespace, db: Path) -> int:
+    from .app import selftest
+
+    return selftest(db)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
+    "gui": cmd_gui,
+    "cases": cmd_cases,
+    "show": cmd_show,
+    "verify": cmd_verify,
+    "demo": cmd_demo,
+    "backup": cmd_backup,
+    "note": cmd_note,
+    "selftest": cmd_selftest,
+}

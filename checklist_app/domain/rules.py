@@ -1,0 +1,268 @@
+"""Checking what the nurse enters: values against the template, times, gates and expired lots."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from .errors import Refusal
+from .setup import SIDES, clean_text
+from .state import DONE, CaseState
+from .template import FieldSpec, Gate, StepSpec
+from .units import UnitError, convert, parse_quantity
+
+LATE_REASONS = {
+    "emergency": "Emergency",
+    "equipment": "Equipment issue",
+    "handover": "Handover",
+    "catch_up": "Documentation catch-up",
+    "other": "Other",
+}
+FUTURE_TOLERANCE = timedelta(seconds=60)  # clocks of two workstations may differ slightly
+
+
+class GateClosed(Refusal):
+    """A hard stop: the step may not be recorded yet. `gates` says which, for an override."""
+
+    def __init__(self, gates: list[Gate]) -> None:
+        super().__init__("gate", "; ".join(g.message for g in gates))
+        self.gates = gates
+
+
+def validate_values(state: CaseState, spec: StepSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Clean, convert and range-check every value of a step; refuse unknown or missing ones."""
+    if not isinstance(raw, Mapping):
+        raise Refusal("values", "must be a set of named values")
+    known = {f.id for f in spec.fields}
+    for name in raw:
+        if name not in known:
+            raise Refusal(str(name), f"is not a value of '{spec.title}'")
+    values: dict[str, Any] = {}
+    for fspec in spec.fields:
+        given = raw.get(fspec.id)
+        if given is None or given == "" or given == []:
+            if fspec.type == "batch" and state.batches:
+                values[fspec.id] = state.batches[-1].seq
+            continue
+        values[fspec.id] = _clean(state, fspec, given)
+    for fspec in spec.fields:
+        # required_if: required exactly when that yes/no answer is yes, irrelevant when it is no.
+        needed = values.get(fspec.required_if) is True if fspec.required_if else fspec.required
+        if fspec.required_if is not None and values.get(fspec.required_if) is not True:
+            values.pop(fspec.id, None)  # the answer that made it relevant was "no"
+        elif needed and fspec.id not in values:
+            raise Refusal(fspec.id, f"'{fspec.label}' is required")
+    _step_specific(spec, values)
+    return values
+
+
+def _step_specific(spec: StepSpec, values: dict[str, Any]) -> None:
+    if spec.id == "antibiotic" and values.get("given") is False and not values.get("not_given_reason"):
+        raise Refusal("not_given_reason", "say why no antibiotic was given")
+
+
+def _clean(state: CaseState, fspec: FieldSpec, value: Any) -> Any:
+    kind = fspec.type
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise Refusal(fspec.id, f"'{fspec.label}' must be yes or no")
+        return value
+    if kind in ("number", "integer"):
+        return _number(fspec, value)
+    if kind == "choice":
+        return _choice(fspec, value)
+    if kind == "multi":
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise Refusal(fspec.id, f"'{fspec.label}' must be a list of choices")
+        picked = [_choice(fspec, v) for v in value]
+        if len(set(picked)) != len(picked):
+            raise Refusal(fspec.id, f"'{fspec.label}' lists a choice twice")
+        return picked
+    if kind == "text":
+        return clean_text(value, fspec.id, fspec.max_length)
+    if kind == "date":
+        return _date(fspec, value).isoformat()
+    if kind == "product":
+        return _product(state, fspec, value)
+    if kind == "batch":
+        return _batch(state, fspec, value)
+    if kind == "staff":
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+            raise Refusal(fspec.id, f"'{fspec.label}' must list at least one person")
+        return [clean_text(v, fspec.id) for v in value]
+    raise Refusal(fspec.id, f"unsupported field type {kind}")
+
+
+def _number(fspec: FieldSpec, value: Any) -> float | int:
+    unit = fspec.unit or ""
+    if isinstance(value, str):
+        try:
+            value = parse_quantity(value, default_unit=unit)
+        except UnitError as exc:
+            raise Refusal(fspec.id, f"'{fspec.label}': {exc}") from None
+    if isinstance(value, tuple) and len(value) == 2:
+        number, given_unit = value
+        if given_unit not in fspec.accept_units:
+            raise Refusal(fspec.id, f"'{fspec.label}' accepts {', '.join(fspec.accept_units)}, not {given_unit}")
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+            raise Refusal(fspec.id, f"'{fspec.label}' must be a number")
+        value = convert(float(number), given_unit, unit) if given_unit != unit else number
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise Refusal(fspec.id, f"'{fspec.label}' must be a number in {unit}")
+    if fspec.type == "integer":
+        if float(value) != int(value):
+            raise Refusal(fspec.id, f"'{fspec.label}' must be a whole number of {unit}")
+        value = int(value)
+    else:
+        value = round(float(value), 3)
+    if fspec.min is not None and value < fspec.min:
+        raise Refusal(fspec.id, f"'{fspec.label}' {value:g} {unit} is below the minimum of {fspec.min:g} {unit}")
+    if fspec.max is not None and value > fspec.max:
+        raise Refusal(fspec.id, f"'{fspec.label}' {value:g} {unit} is above the maximum of {fspec.max:g} {unit}")
+    return value
+
+
+def _choice(fspec: FieldSpec, value: Any) -> str:
+    allowed = [c.value for c in fspec.choices]
+    if value not in allowed:
+        raise Refusal(fspec.id, f"'{fspec.label}' must be one of: {', '.join(c.label for c in fspec.choices)}")
+    return str(value)
+
+
+def _date(fspec: FieldSpec, value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise Refusal(fspec.id, f"'{fspec.label}' must be a date (YYYY-MM-DD)")
+
+
+def _product(state: CaseState, fspec: FieldSpec, value: Any) -> str:
+    if not isinstance(value, str) or find_product(state, fspec.catalogue or "", value) is None:
+        raise Refusal(fspec.id, f"'{fspec.label}': unknown product {value!r}; choose one from the catalogue")
+    return str(value)
+
+
+def _batch(state: CaseState, fspec: FieldSpec, value: Any) -> int:
+    seqs = [b.seq for b in state.batches]
+    if isinstance(value, bool) or value not in seqs:
+        raise Refusal(fspec.id, "record the cement batch (product, lot, expiry, mix time) before injecting")
+    return int(value)
+
+
+def find_product(state: CaseState, kind: str, product_id: str):
+    """The catalogue entry, or None when the site catalogue does not (or no longer) list it."""
+    try:
+        return state.catalogue.product(kind, product_id)
+    except KeyError:
+        return None
+
+
+# -- warnings on values --------------------------------------------------------------------
+def value_warnings(state: CaseState, spec: StepSpec, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field id, message) for each value above its warning threshold."""
+    found = []
+    for fspec in spec.fields:
+        value = values.get(fspec.id)
+        limit = warn_limit(state, spec, fspec, values)
+        if isinstance(value, (int, float)) and limit is not None and value > limit:
+            found.append(
+                (fspec.id, f"{fspec.label} {value:g} {fspec.unit} is above the warning limit of {limit:g} {fspec.unit}")
+            )
+    return found
+
+
+def warn_limit(state: CaseState, spec: StepSpec, fspec: FieldSpec, values: Mapping[str, Any]) -> float | None:
+    ref = fspec.warn_above
+    if ref is None or isinstance(ref, (int, float)):
+        return ref
+    source, _, name = ref.partition(":")
+    if source == "setting":
+        return float(state.settings.get(name))
+    product_field = next((f for f in spec.fields if f.type == "product"), None)
+    if product_field is None or values.get(product_field.id) is None:
+        return None
+    product = find_product(state, product_field.catalogue or "", str(values[product_field.id]))
+    limit = getattr(product, name, None) if product else None
+    return float(limit) if limit is not None else None
+
+
+# -- times ---------------------------------------------------------------------------------
+def check_clinical_time(state: CaseState, when: datetime, now: datetime, *, step: str | None = None) -> None:
+    """Refuse clinical times in the future or before the patient entered the room."""
+    if when.tzinfo is None:
+        raise Refusal("clinical_time", "must include a time zone")
+    if when > now + FUTURE_TOLERANCE:
+        raise Refusal("clinical_time", "is in the future; it cannot be later than now")
+    pir = state.milestone("PIR")
+    if pir is not None and step != "patient_in_room" and when < pir:
+        raise Refusal("clinical_time", f"is before the patient entered the room ({pir:%H:%M} UTC)")
+
+
+def check_late_entry(state: CaseState, when: datetime, now: datetime, late_reason: str | None) -> str | None:
+    """A late entry (more than the configured minutes after its clinical time) needs a reason."""
+    limit = timedelta(minutes=float(state.settings.get("late_entry_minutes")))
+    if now - when <= limit:
+        return None
+    if late_reason not in LATE_REASONS:
+        raise Refusal(
+            "late_reason",
+            f"entered more than {limit.total_seconds() / 60:g} min after it happened: choose a reason "
+            f"({', '.join(LATE_REASONS.values())})",
+        )
+    return late_reason
+
+
+def check_instance(state: CaseState, spec: StepSpec, level: str | None, side: str | None) -> None:
+    """The step, level and side must exist in this case's plan."""
+    if spec.repeat == "any":
+        if level is not None or side is not None:
+            raise Refusal("level", f"'{spec.title}' is recorded for the case, not per level or side")
+        return
+    if not state.has_instance(spec.id, level, side):
+        where = " ".join(p for p in (level, side) if p) or "the case"
+        if side is not None and side not in SIDES:
+            raise Refusal("side", f"'{side}' is not a side (left or right)")
+        raise Refusal("level", f"'{spec.title}' is not planned for {where}")
+
+
+# -- gates ---------------------------------------------------------------------------------
+def closed_gates(state: CaseState, spec: StepSpec, level: str | None, side: str | None, when: datetime) -> list[Gate]:
+    """The template's hard stops still closed for this step instance, at clinical time `when`."""
+    closed = []
+    for gate in spec.gates:
+        if state.gate_overridden(gate.id, spec.id, level, side):
+            continue
+        scope_level = level if gate.scope == "level" else None
+        required = state.instances_of(gate.requires, scope_level)
+        done = bool(required) and all(i.status == DONE for i in required)
+        if not done or (gate.countdown == "hardening" and not _hardened(state, level, when)):
+            closed.append(gate)
+    return closed
+
+
+def _hardened(state: CaseState, level: str | None, when: datetime) -> bool:
+    from .timers import hardening_end  # timers build on rules' neighbours; imported late to keep one-way
+
+    end = hardening_end(state, level or "")
+    return end is None or when >= end
+
+
+def expired_lot_gate(spec: StepSpec, values: Mapping[str, Any], when: datetime) -> Gate | None:
+    """An expired cement or balloon lot is refused unless overridden with a reason."""
+    expiry = values.get("expiry")
+    if not expiry or date.fromisoformat(str(expiry)) >= when.date():
+        return None
+    return Gate(
+        id="expired_lot",
+        requires=spec.id,
+        scope="case",
+        message=f"Lot {values.get('lot', '')} expired on {expiry}: use another lot or override with a reason",
+    )

@@ -1,0 +1,279 @@
+"""Case set-up: patient, procedure, planned levels and sides, indication, team, screening answers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from .errors import Refusal
+
+PROCEDURES = ("kyphoplasty", "vertebroplasty")
+PROCEDURE_LABELS = {"kyphoplasty": "Balloon kyphoplasty", "vertebroplasty": "Vertebroplasty"}
+SEXES = ("female", "male", "other", "unknown")
+SIDES = ("left", "right")
+INDICATIONS = ("osteoporotic", "myeloma", "metastatic", "traumatic", "other")
+INDICATION_LABELS = {
+    "osteoporotic": "Osteoporotic compression fracture",
+    "myeloma": "Pathological fracture, multiple myeloma",
+    "metastatic": "Pathological fracture, metastatic disease",
+    "traumatic": "Traumatic compression fracture",
+    "other": "Other vertebral compression fracture",
+}
+_REGIONS = (("C", 7), ("T", 12), ("L", 5), ("S", 5))
+ALL_LEVELS = tuple(f"{region}{n}" for region, count in _REGIONS for n in range(1, count + 1))
+_LEVEL_RE = re.compile(r"^\s*([CTLS])\s*-?\s*0*(\d{1,2})\s*$", re.IGNORECASE)
+MAX_NAME = 200
+MAX_TEXT = 2000
+# Contraindication screen questions (SPEC §5); INR and platelets are numbers checked against settings.
+SCREEN_FLAGS = {
+    "active_infection": "Active infection",
+    "coagulopathy": "Uncorrected coagulopathy or bleeding disorder",
+    "anticoagulant": "Anticoagulant or antiplatelet not stopped",
+    "cement_allergy": "Cement (PMMA) allergy",
+    "contrast_allergy": "Contrast allergy",
+    "pregnancy": "Pregnancy possible or confirmed",
+    "retropulsion": "Posterior wall defect or retropulsion",
+    "neuro_deficit": "Neurological deficit",
+}
+
+
+def canonical_level(text: str) -> str:
+    """'t12', 'T-12', ' l 1 ' -> 'T12', 'L1'; refuses anything that is not a real vertebra."""
+    match = _LEVEL_RE.match(text or "") if isinstance(text, str) else None
+    level = f"{match.group(1).upper()}{int(match.group(2))}" if match else None
+    if level not in ALL_LEVELS:
+        raise Refusal("levels", f"'{text}' is not a vertebral level (C1–C7, T1–T12, L1–L5, S1–S5)")
+    return level
+
+
+def level_index(level: str) -> int:
+    return ALL_LEVELS.index(level)
+
+
+@dataclass(frozen=True)
+class Patient:
+    """Who the case is for. The name may be in any script."""
+
+    name: str
+    mrn: str
+    date_of_birth: date | None = None
+    sex: str = "unknown"
+
+
+@dataclass(frozen=True)
+class PlannedLevel:
+    """A vertebra to treat and the side(s) of access: one side = unipedicular, both = bipedicular."""
+
+    level: str
+    sides: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Team:
+    """The people in the room by role. Assistants may be several."""
+
+    operator: str
+    nurse: str
+    anaesthesia: str = ""
+    assistants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CaseSetup:
+    """Everything known before the patient enters the room."""
+
+    patient: Patient
+    procedure: str
+    levels: tuple[PlannedLevel, ...]
+    indication: str
+    team: Team
+    icd10: tuple[str, ...] = ()
+    indication_detail: str = ""
+    screen: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        dob = self.patient.date_of_birth
+        data["patient"]["date_of_birth"] = dob.isoformat() if dob else None
+        data["levels"] = [{"level": p.level, "sides": list(p.sides)} for p in self.levels]
+        data["team"]["assistants"] = list(self.team.assistants)
+        data["icd10"] = list(self.icd10)
+        data["screen"] = dict(self.screen)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseSetup:
+        return build_setup(
+            patient=data["patient"],
+            procedure=data["procedure"],
+            levels=data["levels"],
+            indication=data["indication"],
+            team=data["team"],
+            icd10=data.get("icd10", ()),
+            indication_detail=data.get("indication_detail", ""),
+            screen=data.get("screen", {}),
+        )
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return tuple(p.level for p in self.levels)
+
+    def sides_of(self, level: str) -> tuple[str, ...]:
+        for planned in self.levels:
+            if planned.level == level:
+                return planned.sides
+        raise KeyError(level)
+
+
+def build_setup(
+    *,
+    patient: Mapping[str, Any],
+    procedure: str,
+    levels: Any,
+    indication: str,
+    team: Mapping[str, Any],
+    icd10: Any = (),
+    indication_detail: str = "",
+    screen: Mapping[str, Any] | None = None,
+) -> CaseSetup:
+    """Validate raw set-up data (from a form, a script or a stored event) into a CaseSetup."""
+    if not isinstance(patient, Mapping):
+        raise Refusal("patient", "patient details are missing")
+    if procedure not in PROCEDURES:
+        raise Refusal("procedure", f"must be one of {', '.join(PROCEDURES)}")
+    if indication not in INDICATIONS:
+        raise Refusal("indication", f"must be one of {', '.join(INDICATIONS)}")
+    codes = tuple(_icd10(code) for code in (icd10 or ()))
+    return CaseSetup(
+        patient=_patient(patient),
+        procedure=procedure,
+        levels=_levels(levels),
+        indication=indication,
+        team=_team(team),
+        icd10=codes,
+        indication_detail=clean_text(indication_detail, "indication_detail", MAX_TEXT, required=False),
+        screen=_screen(screen or {}),
+    )
+
+
+def clean_text(value: Any, name: str, limit: int = MAX_NAME, *, required: bool = True) -> str:
+    """Trimmed text with no control characters; refuses empty (when required) and over-long text."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Refusal(name, "must be text")
+    text = value.strip()
+    if any(ord(ch) < 32 and ch not in "\n\t" or ord(ch) == 127 for ch in text):
+        raise Refusal(name, "contains control characters")
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise Refusal(name, "contains invalid characters (unpaired surrogates)")
+    if required and not text:
+        raise Refusal(name, "is required")
+    if len(text) > limit:
+        raise Refusal(name, f"is too long ({len(text)} characters, limit {limit})")
+    return text
+
+
+def _patient(raw: Mapping[str, Any]) -> Patient:
+    dob = raw.get("date_of_birth")
+    if isinstance(dob, str) and dob.strip():
+        try:
+            dob = date.fromisoformat(dob.strip())
+        except ValueError:
+            raise Refusal("date_of_birth", f"'{dob}' is not a date (YYYY-MM-DD)") from None
+    elif dob in ("", None):
+        dob = None
+    elif not isinstance(dob, date):
+        raise Refusal("date_of_birth", "must be a date (YYYY-MM-DD)")
+    if dob is not None and not date(1900, 1, 1) <= dob <= date.today():
+        raise Refusal("date_of_birth", "must be between 1900-01-01 and today")
+    sex = raw.get("sex") or "unknown"
+    if sex not in SEXES:
+        raise Refusal("sex", f"must be one of {', '.join(SEXES)}")
+    return Patient(
+        name=clean_text(raw.get("name"), "patient_name"),
+        mrn=clean_text(raw.get("mrn"), "mrn", 64),
+        date_of_birth=dob,
+        sex=sex,
+    )
+
+
+def _levels(raw: Any) -> tuple[PlannedLevel, ...]:
+    if isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__"):
+        raise Refusal("levels", "give a list of levels, each with its sides")
+    planned: dict[str, PlannedLevel] = {}
+    for item in raw:
+        if isinstance(item, PlannedLevel):
+            name, sides = item.level, item.sides
+        elif isinstance(item, Mapping):
+            name, sides = item.get("level"), item.get("sides", SIDES)
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            name, sides = item
+        else:
+            raise Refusal("levels", "each level needs a name and its sides")
+        level = canonical_level(name)
+        if level in planned:
+            raise Refusal("levels", f"{level} is listed twice")
+        if isinstance(sides, str):
+            sides = SIDES if sides == "both" else (sides,)
+        sides = list(sides or ())
+        if not sides or any(s not in SIDES for s in sides) or len(set(sides)) != len(sides):
+            raise Refusal("levels", f"{level}: sides must be left, right or both")
+        planned[level] = PlannedLevel(level, tuple(s for s in SIDES if s in sides))
+    if not planned:
+        raise Refusal("levels", "plan at least one level")
+    return tuple(sorted(planned.values(), key=lambda p: level_index(p.level)))
+
+
+def _team(raw: Mapping[str, Any]) -> Team:
+    if not isinstance(raw, Mapping):
+        raise Refusal("team", "team details are missing")
+    assistants = raw.get("assistants") or ()
+    if isinstance(assistants, str):
+        assistants = tuple(a for a in assistants.split(",") if a.strip())
+    return Team(
+        operator=clean_text(raw.get("operator"), "operator"),
+        nurse=clean_text(raw.get("nurse"), "nurse"),
+        anaesthesia=clean_text(raw.get("anaesthesia"), "anaesthesia", required=False),
+        assistants=tuple(clean_text(a, "assistants") for a in assistants),
+    )
+
+
+_ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+
+
+def _icd10(code: Any) -> str:
+    text = clean_text(code, "icd10", 10).upper()
+    if not _ICD10_RE.match(text):
+        raise Refusal("icd10", f"'{text}' is not an ICD-10 code (e.g. M80.08XA)")
+    return text
+
+
+def _screen(raw: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in SCREEN_FLAGS:
+            if not isinstance(value, bool):
+                raise Refusal(key, "must be yes or no")
+            out[key] = value
+        elif key in ("inr", "platelets"):
+            if value in (None, ""):
+                continue
+            out[key] = _screen_number(key, value)
+        else:
+            raise Refusal(key, "is not a screening question")
+    return out
+
+
+def _screen_number(key: str, value: Any) -> float:
+    limits = {"inr": (0.5, 10.0, ""), "platelets": (0.0, 2000.0, " ×10⁹/L")}
+    low, high, unit = limits[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Refusal(key, "must be a number")
+    number = float(value)
+    if not (low <= number <= high):
+        raise Refusal(key, f"must be between {low:g} and {high:g}{unit}")
+    return number

@@ -1,0 +1,294 @@
+"""Procedure templates: the steps of a procedure as validated data (loaded from TOML)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PHASES = ("before", "level", "after")
+REPEATS = ("once", "per_level", "per_side", "any")
+FIELD_TYPES = ("bool", "number", "integer", "choice", "multi", "text", "date", "product", "batch", "staff")
+MILESTONES = ("PIR", "AS", "PST", "PF", "AF", "POR")
+GATE_SCOPES = ("case", "level")
+CATALOGUES = ("cement", "balloon")
+
+
+class TemplateError(ValueError):
+    """A template file that does not describe a valid procedure; the message names file, step and field."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed value of a choice field, with the words shown to people."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One value the nurse records for a step: its type, unit, limits and warning threshold.
+
+    `warn_above` is a number, or a reference resolved at run time: ``setting:NAME`` (a site
+    setting) or ``product:FIELD`` (a limit of the device chosen in this step's product field).
+    """
+
+    id: str
+    label: str
+    type: str
+    unit: str | None = None
+    accept_units: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    warn_above: float | str | None = None
+    required: bool = True
+    required_if: str | None = None
+    catalogue: str | None = None
+    max_length: int = 500
+    help: str = ""
+
+    def choice_label(self, value: str) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label
+        return value
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A hard stop: this step needs `requires` done first (case-wide or at the same level)."""
+
+    id: str
+    requires: str
+    scope: str
+    message: str
+    countdown: str | None = None
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One checklist step as the template defines it."""
+
+    id: str
+    title: str
+    phase: str
+    repeat: str
+    fields: tuple[FieldSpec, ...] = ()
+    optional: bool = False
+    milestone: str | None = None
+    gates: tuple[Gate, ...] = ()
+    help: str = ""
+
+    def field(self, field_id: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.id == field_id:
+                return spec
+        raise KeyError(field_id)
+
+    @property
+    def needs_values(self) -> bool:
+        """True when completing the step needs the nurse to enter something."""
+        return any(f.required and f.required_if is None for f in self.fields)
+
+
+@dataclass(frozen=True)
+class Template:
+    """A whole procedure: its steps in order."""
+
+    id: str
+    name: str
+    procedure: str
+    version: int
+    steps: tuple[StepSpec, ...] = field(default_factory=tuple)
+    source: str = ""
+
+    def step(self, step_id: str) -> StepSpec:
+        for spec in self.steps:
+            if spec.id == step_id:
+                return spec
+        raise KeyError(step_id)
+
+    def has_step(self, step_id: str) -> bool:
+        return any(spec.id == step_id for spec in self.steps)
+
+
+def load_template(path: Path) -> Template:
+    """Read and validate one template file."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_template(data, source=str(path))
+
+
+def parse_template(data: dict[str, Any], *, source: str = "<template>") -> Template:
+    """Validate template data (as read from TOML) and build a Template."""
+    head = data.get("template")
+    if not isinstance(head, dict):
+        raise TemplateError(f"{source}: missing [template] table")
+    for key in ("id", "name", "procedure"):
+        if not isinstance(head.get(key), str) or not head[key].strip():
+            raise TemplateError(f"{source}: [template] needs a non-empty text '{key}'")
+    version = head.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise TemplateError(f"{source}: [template] 'version' must be a positive whole number")
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise TemplateError(f"{source}: needs at least one [[steps]] entry")
+    steps: list[StepSpec] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_steps, start=1):
+        step = _parse_step(raw, source, index)
+        if step.id in seen:
+            raise TemplateError(f"{source}: step '{step.id}': defined twice")
+        seen.add(step.id)
+        steps.append(step)
+    for step in steps:
+        for gate in step.gates:
+            if gate.requires not in seen:
+                raise TemplateError(
+                    f"{source}: step '{step.id}': gate '{gate.id}' requires unknown step '{gate.requires}'"
+                )
+    return Template(
+        id=head["id"],
+        name=head["name"],
+        procedure=head["procedure"],
+        version=version,
+        steps=tuple(steps),
+        source=source,
+    )
+
+
+def _parse_step(raw: Any, source: str, index: int) -> StepSpec:
+    where = f"{source}: step #{index}"
+    if not isinstance(raw, dict):
+        raise TemplateError(f"{where}: must be a table")
+    step_id = raw.get("id")
+    if not isinstance(step_id, str) or not step_id.isidentifier():
+        raise TemplateError(f"{where}: 'id' must be a lower-case identifier")
+    where = f"{source}: step '{step_id}'"
+    title = _text(raw, "title", where)
+    phase = _one_of(raw, "phase", PHASES, where)
+    repeat = _one_of(raw, "repeat", REPEATS, where, default="once")
+    milestone = raw.get("milestone")
+    if milestone is not None and milestone not in MILESTONES:
+        raise TemplateError(f"{where}: 'milestone' must be one of {', '.join(MILESTONES)}")
+    if phase != "level" and repeat == "per_side":
+        raise TemplateError(f"{where}: 'repeat = per_side' is only allowed in the 'level' phase")
+    optional = raw.get("optional", False)
+    if not isinstance(optional, bool):
+        raise TemplateError(f"{where}: 'optional' must be true or false")
+    fields = tuple(_parse_field(f, where, i) for i, f in enumerate(raw.get("fields", []), start=1))
+    ids = [f.id for f in fields]
+    if len(set(ids)) != len(ids):
+        raise TemplateError(f"{where}: field ids must be unique")
+    for spec in fields:
+        if spec.required_if is not None and spec.required_if not in ids:
+            raise TemplateError(f"{where}: field '{spec.id}': required_if names unknown field '{spec.required_if}'")
+    gates = tuple(_parse_gate(g, where) for g in raw.get("gates", []))
+    return StepSpec(
+        id=step_id,
+        title=title,
+        phase=phase,
+        repeat=repeat,
+        fields=fields,
+        optional=optional,
+        milestone=milestone,
+        gates=gates,
+        help=str(raw.get("help", "")),
+    )
+
+
+def _parse_field(raw: Any, step_where: str, index: int) -> FieldSpec:
+    if not isinstance(raw, dict):
+        raise TemplateError(f"{step_where}: field #{index} must be a table")
+    field_id = raw.get("id")
+    if not isinstance(field_id, str) or not field_id.isidentifier():
+        raise TemplateError(f"{step_where}: field #{index}: 'id' must be an identifier")
+    where = f"{step_where}: field '{field_id}'"
+    ftype = _one_of(raw, "type", FIELD_TYPES, where)
+    choices = tuple(_parse_choice(c, where) for c in raw.get("choices", []))
+    if ftype in ("choice", "multi") and not choices:
+        raise TemplateError(f"{where}: a {ftype} field needs 'choices'")
+    low, high = _number(raw, "min", where), _number(raw, "max", where)
+    if low is not None and high is not None and low > high:
+        raise TemplateError(f"{where}: 'min' ({low:g}) is above 'max' ({high:g})")
+    warn = raw.get("warn_above")
+    if warn is not None and not (
+        (isinstance(warn, (int, float)) and not isinstance(warn, bool))
+        or (isinstance(warn, str) and warn.split(":", 1)[0] in ("setting", "product"))
+    ):
+        raise TemplateError(f"{where}: 'warn_above' must be a number, 'setting:NAME' or 'product:FIELD'")
+    unit = raw.get("unit")
+    if ftype in ("number", "integer") and not unit:
+        raise TemplateError(f"{where}: a {ftype} field needs a 'unit'")
+    catalogue = raw.get("catalogue")
+    if ftype == "product" and catalogue not in CATALOGUES:
+        raise TemplateError(f"{where}: a product field needs 'catalogue' = one of {', '.join(CATALOGUES)}")
+    accept = tuple(raw.get("accept_units", ()))
+    return FieldSpec(
+        id=field_id,
+        label=_text(raw, "label", where),
+        type=ftype,
+        unit=unit,
+        accept_units=accept or ((unit,) if unit else ()),
+        choices=choices,
+        min=low,
+        max=high,
+        warn_above=warn,
+        required=bool(raw.get("required", True)),
+        required_if=raw.get("required_if"),
+        catalogue=catalogue,
+        max_length=int(raw.get("max_length", 500)),
+        help=str(raw.get("help", "")),
+    )
+
+
+def _parse_choice(raw: Any, where: str) -> Choice:
+    if isinstance(raw, str):
+        return Choice(raw, raw.replace("_", " ").capitalize())
+    if isinstance(raw, dict) and isinstance(raw.get("value"), str) and isinstance(raw.get("label"), str):
+        return Choice(raw["value"], raw["label"])
+    raise TemplateError(f"{where}: each choice must be text or a table with 'value' and 'label'")
+
+
+def _parse_gate(raw: Any, where: str) -> Gate:
+    if not isinstance(raw, dict):
+        raise TemplateError(f"{where}: each gate must be a table")
+    gate_id = _text(raw, "id", f"{where}: gate")
+    gwhere = f"{where}: gate '{gate_id}'"
+    return Gate(
+        id=gate_id,
+        requires=_text(raw, "requires", gwhere),
+        scope=_one_of(raw, "scope", GATE_SCOPES, gwhere),
+        message=_text(raw, "message", gwhere),
+        countdown=raw.get("countdown"),
+    )
+
+
+def _text(raw: dict[str, Any], key: str, where: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise TemplateError(f"{where}: '{key}' must be non-empty text")
+    return value
+
+
+def _one_of(raw: dict[str, Any], key: str, allowed: tuple[str, ...], where: str, default: str | None = None) -> str:
+    value = raw.get(key, default)
+    if value not in allowed:
+        raise TemplateError(f"{where}: '{key}' must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
+def _number(raw: dict[str, Any], key: str, where: str) -> float | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TemplateError(f"{where}: '{key}' must be a number")
+    return float(value)

@@ -1,0 +1,520 @@
+"""Use cases: every change to a case goes through here (validate, append durably, return the state).
+
+This is the Qt-free Python API. Each use case takes keyword arguments only, refuses bad input
+with a `Refusal` naming the field (before anything is written), appends its event(s) in one
+durable transaction and returns the new `CaseState`. The window, the command line and scripts all
+use it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .domain import events as ev
+from .domain.catalogue import Catalogue, load_catalogue
+from .domain.clock import Clock, SystemClock
+from .domain.errors import Refusal
+from .domain.events import Event
+from .domain.pins import hash_pin, verify_pin
+from .domain.rules import (
+    GateClosed,
+    check_clinical_time,
+    check_instance,
+    check_late_entry,
+    closed_gates,
+    expired_lot_gate,
+    validate_values,
+)
+from .domain.settings import Settings, load_settings
+from .domain.setup import build_setup, clean_text
+from .domain.state import PENDING, CaseState, fold
+from .domain.template import Template, load_template
+from .domain.timers import Alarm, Timer, alarms, timers
+from .domain.warnings import Warning, unacknowledged, warnings
+from .store import CaseRow, Store
+
+ROLES = ("nurse", "operator", "anaesthesia", "assistant")
+MEANINGS = ("performed", "reviewed", "approved")
+DEFAULT_MEANING = {"nurse": "performed", "operator": "approved"}
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An event before it has a case position, time stamps or hash."""
+
+    kind: str
+    actor: str
+    clinical_time: datetime | None = None
+    step: str | None = None
+    level: str | None = None
+    side: str | None = None
+    values: Mapping[str, Any] | None = None
+    reason: str | None = None
+    late_reason: str | None = None
+    ref: int | None = None
+
+
+def load_templates(directory: Path | None = None) -> dict[str, Template]:
+    """Every shipped procedure template, keyed by procedure."""
+    folder = directory or paths.templates_dir()
+    loaded = [load_template(p) for p in sorted(folder.glob("*.toml"))]
+    return {t.procedure: t for t in loaded}
+
+
+class ChecklistService:
+    """The use cases of the checklist over one store, one clock and the site configuration."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        catalogue: Catalogue | None = None,
+        settings: Settings | None = None,
+        templates: Mapping[str, Template] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        self.catalogue = catalogue or load_catalogue(paths.resources_dir() / "products.toml", _site_products())
+        self.settings = settings or load_settings(_existing(paths.site_settings_path()))
+        self.templates = dict(templates or load_templates())
+        self._states: dict[str, CaseState] = {}
+
+    @classmethod
+    def open(cls, db_path: Path | None = None, *, readonly: bool = False, clock: Clock | None = None):
+        """Open the database at `db_path` (default: the per-user data directory) with site configuration."""
+        from .store import open_store
+
+        return cls(open_store(Path(db_path or paths.default_db_path()), readonly=readonly), clock=clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- queries -------------------------------------------------------------------------------
+    def state(self, case_id: str) -> CaseState:
+        """The case as its events say it is (cached; the cache is only ever fed stored events)."""
+        cached = self._states.get(case_id)
+        if cached is not None:
+            return cached
+        stored = self.store.events(case_id)
+        if not stored:
+            raise Refusal("case", f"no case {case_id!r}")
+        procedure = stored[0].values["setup"]["procedure"]
+        state = fold(stored, self.templates[procedure], self.catalogue, self.settings)
+        self._states[case_id] = state
+        return state
+
+    def list_cases(self, *, limit: int | None = None) -> list[CaseRow]:
+        return self.store.list_cases(limit=limit)
+
+    def case_in_progress(self) -> str | None:
+        """The newest case not yet signed by the operator: the one to resume after a restart."""
+        for row in self.store.list_cases(limit=50):
+            if row.status in ("in_progress", "complete", "nurse_signed"):
+                return row.id
+        return None
+
+    def timers(self, case_id: str) -> list[Timer]:
+        return timers(self.state(case_id), self.clock.now())
+
+    def alarms(self, case_id: str) -> list[Alarm]:
+        return alarms(self.state(case_id), self.clock.now())
+
+    def warnings(self, case_id: str, *, pending_only: bool = False) -> list[Warning]:
+        state = self.state(case_id)
+        return unacknowledged(state) if pending_only else warnings(state)
+
+    def blocking_gates(self, *, case_id: str, step: str, level: str | None = None, side: str | None = None):
+        """The hard stops that would refuse this step now (for showing them before a tap)."""
+        state = self.state(case_id)
+        return closed_gates(state, state.template.step(step), level, side, self.clock.now())
+
+    # -- use cases -----------------------------------------------------------------------------
+    def start_case(
+        self,
+        *,
+        patient: Mapping[str, Any],
+        procedure: str,
+        levels: Any,
+        indication: str,
+        team: Mapping[str, Any],
+        icd10: Any = (),
+        indication_detail: str = "",
+        screen: Mapping[str, Any] | None = None,
+    ) -> CaseState:
+        """Open a new case from its set-up. The contraindication screen raises warnings, not blocks."""
+        setup = build_setup(
+            patient=patient,
+            procedure=procedure,
+            levels=levels,
+            indication=indication,
+            team=team,
+            icd10=icd10,
+            indication_detail=indication_detail,
+            screen=screen,
+        )
+        template = self.templates.get(setup.procedure)
+        if template is None:
+            raise Refusal("procedure", f"no template installed for {setup.procedure}")
+        now = self.clock.now()
+        case_id = self.store.next_case_id(now.astimezone().date())
+        event = Event(
+            case_id=case_id,
+            seq=1,
+            kind=ev.CASE_STARTED,
+            clinical_time=now,
+            recorded_time=now,
+            actor=setup.team.nurse,
+            values={"setup": setup.to_dict(), "template": {"id": template.id, "version": template.version}},
+        )
+        row = {
+            "id": case_id,
+            "created": ev.format_time(now),
+            "service_date": now.astimezone().date().isoformat(),
+            "patient_name": setup.patient.name,
+            "mrn": setup.patient.mrn,
+            "procedure": setup.procedure,
+            "levels": " ".join(setup.level_names),
+            "status": "in_progress",
+        }
+        stored = self.store.append(case_id, [event], case_row=row)
+        state = CaseState(template, self.catalogue, self.settings)
+        state.apply(stored[0])
+        self._states[case_id] = state
+        return state
+
+    def record_step(
+        self,
+        *,
+        case_id: str,
+        step: str,
+        level: str | None = None,
+        side: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        clinical_time: datetime | None = None,
+        late_reason: str | None = None,
+        override_reason: str | None = None,
+        actor: str | None = None,
+    ) -> CaseState:
+        """Tick a step (with its values). Closed gates refuse it unless `override_reason` is given."""
+        state = self._writable(case_id)
+        spec = self._spec(state, step)
+        check_instance(state, spec, level, side)
+        if spec.repeat != "any" and state.instance(step, level, side).status != PENDING:
+            raise Refusal("step", f"'{spec.title}' is already recorded; correct or retract that entry instead")
+        now = self.clock.now()
+        when = clinical_time or now
+        check_clinical_time(state, when, now, step=step)
+        late = check_late_entry(state, when, now, late_reason)
+        clean = validate_values(state, spec, values or {})
+        gates = closed_gates(state, spec, level, side, when)
+        lot_gate = expired_lot_gate(spec, clean, when)
+        gates += [lot_gate] if lot_gate else []
+        who = self._actor(state, actor)
+        drafts = []
+        if gates:
+            if not override_reason:
+                raise GateClosed(gates)
+            why = _reason(override_reason, "override_reason")
+            drafts += [
+                Draft(ev.GATE_OVERRIDE, who, when, step, level, side, {"gate": g.id, "message": g.message}, why)
+                for g in gates
+            ]
+        drafts.append(Draft(ev.STEP_DONE, who, when, step, level, side, clean, late_reason=late))
+        return self._append(state, drafts)
+
+    def mark_not_applicable(
+        self,
+        *,
+        case_id: str,
+        step: str,
+        reason: str,
+        level: str | None = None,
+        side: str | None = None,
+        actor: str | None = None,
+    ) -> CaseState:
+        """Mark a pending step as not applicable, with the reason (e.g. no antibiotic indicated)."""
+        state = self._writable(case_id)
+        spec = self._spec(state, step)
+        if spec.repeat == "any":
+            raise Refusal("step", f"'{spec.title}' is recorded when it happens; there is nothing to mark")
+        check_instance(state, spec, level, side)
+        if state.instance(step, level, side).status != PENDING:
+            raise Refusal("step", f"'{spec.title}' is already recorded; correct or retract that entry instead")
+        why = _reason(reason, "reason")
+        now = self.clock.now()
+        draft = Draft(ev.NOT_APPLICABLE, self._actor(state, actor), now, step, level, side, {}, why)
+        return self._append(state, [draft])
+
+    def correct(
+        self,
+        *,
+        case_id: str,
+        seq: int,
+        reason: str,
+        values: Mapping[str, Any] | None = None,
+        clinical_time: datetime | None = None,
+        actor: str | None = None,
+    ) -> CaseState:
+        """Correct a recorded step: a new event referring to the original, which stays in the log."""
+        state = self._writable(case_id)
+        entry = self._live_entry(state, seq)
+        spec = state.step_spec_of(entry)
+        why = _reason(reason, "reason")
+        now = self.clock.now()
+        when = clinical_time or entry.clinical_time
+        if clinical_time is not None:
+            check_clinical_time(state, when, now, step=spec.id)
+        if entry.status == "done":
+            clean = validate_values(state, spec, entry.values if values is None else values)
+        elif values:
+            raise Refusal("values", "a step marked not applicable has no values; retract it and record the step")
+        else:
+            clean = {}
+        if clean == entry.values and when == entry.clinical_time:
+            raise Refusal("values", "the correction changes nothing")
+        e = entry.event
+        draft = Draft(ev.CORRECTION, self._actor(state, actor), when, e.step, e.level, e.side, clean, why, ref=seq)
+        return self._append(state, [draft])
+
+    def retract(self, *, case_id: str, seq: int, reason: str, actor: str | None = None) -> CaseState:
+        """Withdraw a recorded step (it returns to pending); the original stays in the log."""
+        state = self._writable(case_id)
+        entry = self._live_entry(state, seq)
+        why = _reason(reason, "reason")
+        e = entry.event
+        draft = Draft(
+            ev.RETRACTION, self._actor(state, actor), self.clock.now(), e.step, e.level, e.side, {}, why, ref=seq
+        )
+        return self._append(state, [draft])
+
+    def override_gate(
+        self,
+        *,
+        case_id: str,
+        step: str,
+        gate: str,
+        reason: str,
+        level: str | None = None,
+        side: str | None = None,
+        actor: str | None = None,
+    ) -> CaseState:
+        """Open a hard stop with a reason (printed in the note). Level/side None cover every instance."""
+        state = self._writable(case_id)
+        spec = self._spec(state, step)
+        known = {g.id: g for g in spec.gates}
+        if gate not in known:
+            raise Refusal("gate", f"'{spec.title}' has no gate {gate!r}")
+        why = _reason(reason, "reason")
+        values = {"gate": gate, "message": known[gate].message}
+        draft = Draft(ev.GATE_OVERRIDE, self._actor(state, actor), self.clock.now(), step, level, side, values, why)
+        return self._append(state, [draft])
+
+    def acknowledge_warning(self, *, case_id: str, warning_id: str, actor: str | None = None) -> CaseState:
+        """Record that a warning was seen and accepted (who and when)."""
+        state = self._writable(case_id)
+        found = {w.id: w for w in unacknowledged(state)}
+        if warning_id not in found:
+            raise Refusal("warning", f"no unacknowledged warning {warning_id!r}")
+        values = {"warning": warning_id, "message": found[warning_id].message}
+        draft = Draft(ev.WARNING_ACKNOWLEDGED, self._actor(state, actor), self.clock.now(), values=values)
+        return self._append(state, [draft])
+
+    def acknowledge_alarm(self, *, case_id: str, alarm_id: str, actor: str | None = None) -> CaseState:
+        """Silence an alarm for good: logged with who and when; it does not repeat."""
+        state = self._writable(case_id)
+        raised = {a.id: a for a in alarms(state, self.clock.now())}
+        if alarm_id not in raised:
+            raise Refusal("alarm", f"no active alarm {alarm_id!r}")
+        alarm = raised[alarm_id]
+        values = {"alarm": alarm_id, "priority": alarm.priority, "message": alarm.message}
+        draft = Draft(ev.ALARM_ACKNOWLEDGED, self._actor(state, actor), self.clock.now(), values=values)
+        return self._append(state, [draft])
+
+    def change_staff(
+        self, *, case_id: str, role: str, name: str, reason: str = "handover", actor: str | None = None
+    ) -> CaseState:
+        """Hand over a role (the signed-in nurse, the operator...). Later entries carry the new name."""
+        state = self._writable(case_id)
+        if role not in ROLES:
+            raise Refusal("role", f"must be one of {', '.join(ROLES)}")
+        person = clean_text(name, "name")
+        values = {"role": role, "name": person, "previous": state.current_nurse if role == "nurse" else ""}
+        draft = Draft(
+            ev.STAFF_CHANGE, self._actor(state, actor), self.clock.now(), values=values, reason=_reason(reason)
+        )
+        return self._append(state, [draft])
+
+    def record_findings(
+        self,
+        *,
+        case_id: str,
+        findings: str = "",
+        complications: str = "",
+        ebl_ml: float | None = None,
+        condition: str = "Stable",
+        disposition: str = "",
+        postop_diagnosis: str = "",
+        actor: str | None = None,
+    ) -> CaseState:
+        """The operator's findings, complications, blood loss, condition and disposition for the note."""
+        state = self._writable(case_id)
+        if ebl_ml is not None and (isinstance(ebl_ml, bool) or not isinstance(ebl_ml, (int, float))):
+            raise Refusal("ebl_ml", "estimated blood loss must be a number of mL")
+        if ebl_ml is not None and not 0 <= ebl_ml <= 5000:
+            raise Refusal("ebl_ml", "estimated blood loss must be between 0 and 5000 mL")
+        values = {
+            "findings": clean_text(findings, "findings", 4000, required=False),
+            "complications": clean_text(complications, "complications", 2000, required=False),
+            "ebl_ml": ebl_ml,
+            "condition": clean_text(condition, "condition", required=False),
+            "disposition": clean_text(disposition, "disposition", required=False),
+            "postop_diagnosis": clean_text(postop_diagnosis, "postop_diagnosis", 500, required=False),
+        }
+        who = actor or state.setup.team.operator if state.setup else actor
+        draft = Draft(ev.FINDINGS, clean_text(who, "actor"), self.clock.now(), values=values)
+        return self._append(state, [draft])
+
+    def sign(
+        self, *, case_id: str, name: str, role: str, meaning: str | None = None, pin: str | None = None
+    ) -> CaseState:
+        """Sign the record: the nurse first (all steps answered), then the operator, which locks it."""
+        state = self._writable(case_id)
+        if role not in DEFAULT_MEANING:
+            raise Refusal("role", "only the nurse and the operator sign")
+        meaning = meaning or DEFAULT_MEANING[role]
+        if meaning not in MEANINGS:
+            raise Refusal("meaning", f"must be one of {', '.join(MEANINGS)}")
+        person = clean_text(name, "name")
+        self._check_can_sign(state, role, person)
+        self._check_pin(person, role, pin)
+        values = {"name": person, "role": role, "meaning": meaning}
+        draft = Draft(ev.SIGNATURE, person, self.clock.now(), values=values)
+        return self._append(state, [draft])
+
+    def add_addendum(self, *, case_id: str, text: str, reason: str, author: str) -> CaseState:
+        """After signing, the only way to add to a case: a dated, attributed addendum with a reason."""
+        state = self.state(case_id)
+        if not state.locked:
+            raise Refusal("case", "the case is not signed yet: record or correct the step directly")
+        values = {"text": clean_text(text, "text", 4000)}
+        draft = Draft(
+            ev.ADDENDUM, clean_text(author, "author"), self.clock.now(), values=values, reason=_reason(reason)
+        )
+        return self._append(state, [draft])
+
+    # -- staff list ----------------------------------------------------------------------------
+    def add_staff(self, *, name: str, role: str, pin: str | None = None) -> int:
+        """Add someone to the site staff list; a PIN, if set, is stored only as a salted slow hash."""
+        if role not in ROLES:
+            raise Refusal("role", f"must be one of {', '.join(ROLES)}")
+        return self.store.add_staff(clean_text(name, "name"), role, hash_pin(pin) if pin else None)
+
+    def staff(self, role: str | None = None) -> list[dict]:
+        people = self.store.list_staff()
+        return [p for p in people if role is None or p["role"] == role]
+
+    # -- internals -----------------------------------------------------------------------------
+    def _writable(self, case_id: str) -> CaseState:
+        state = self.state(case_id)
+        if state.locked:
+            raise Refusal("case", "the case is signed and locked; add an addendum instead")
+        return state
+
+    @staticmethod
+    def _spec(state: CaseState, step: str):
+        if not isinstance(step, str) or not state.template.has_step(step):
+            raise Refusal("step", f"{step!r} is not a step of {state.template.name}")
+        return state.template.step(step)
+
+    @staticmethod
+    def _actor(state: CaseState, actor: str | None) -> str:
+        return clean_text(actor if actor is not None else state.current_nurse, "actor")
+
+    @staticmethod
+    def _live_entry(state: CaseState, seq: Any):
+        entry = state.entry_for(seq) if isinstance(seq, int) and not isinstance(seq, bool) else None
+        if entry is None:
+            raise Refusal("seq", f"event {seq!r} is not a recorded step of this case")
+        if entry.retracted:
+            raise Refusal("seq", f"event {seq} was retracted; record the step again instead")
+        return entry
+
+    def _check_can_sign(self, state: CaseState, role: str, person: str) -> None:
+        if state.signature(role):
+            raise Refusal("role", f"the {role} has already signed")
+        if role == "nurse":
+            pending = [i.label for i in state.instances if i.status == PENDING]
+            if pending:
+                raise Refusal("case", f"{len(pending)} step(s) still pending, first: {pending[0]}")
+            if unacknowledged(state):
+                raise Refusal("warnings", "acknowledge every warning before signing")
+            return
+        if not state.signature("nurse"):
+            raise Refusal("case", "the nurse signs the record before the operator")
+        if state.findings is None:
+            raise Refusal("findings", "record the findings, complications and blood loss before signing")
+        operators = {state.setup.team.operator} if state.setup else set()
+        operators |= {str(e.values.get("name")) for e in state.staff_changes if e.values.get("role") == "operator"}
+        if person not in operators:
+            raise Refusal("name", f"{person} is not the operator of this case")
+
+    def _check_pin(self, person: str, role: str, pin: str | None) -> None:
+        match = next((p for p in self.store.list_staff() if p["name"] == person and p["role"] == role), None)
+        if match is None or not match["has_pin"]:
+            return
+        stored = self.store.staff_pin_hash(match["id"])
+        if not pin or not stored or not verify_pin(pin, stored):
+            raise Refusal("pin", "the PIN is not correct")
+
+    def _append(self, state: CaseState, drafts: list[Draft]) -> CaseState:
+        """Store the drafts as one transaction; only then does the cached state show them."""
+        now = self.clock.now()
+        base = len(state.events)
+        new = [
+            Event(
+                case_id=state.case_id,
+                seq=base + i,
+                kind=d.kind,
+                clinical_time=d.clinical_time or now,
+                recorded_time=now,
+                actor=d.actor,
+                step=d.step,
+                level=d.level,
+                side=d.side,
+                values=dict(d.values or {}),
+                reason=d.reason,
+                late_reason=d.late_reason,
+                ref=d.ref,
+            )
+            for i, d in enumerate(drafts, start=1)
+        ]
+        # Fold first to learn the new status, so the cases row changes in the same transaction;
+        # if the write fails the cached state is dropped and reread from disk, so nothing unsaved shows.
+        try:
+            for event in new:
+                state.apply(event)
+            stored = self.store.append(state.case_id, new, status=state.status)
+        except Exception:
+            state.rebuild(state.events[:base])  # back to exactly what is on disk
+            raise
+        state.events[-len(stored) :] = stored
+        return state
+
+
+def _reason(text: Any, name: str = "reason") -> str:
+    return clean_text(text, name, MAX_REASON)
+
+
+def _existing(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def _site_products() -> Path | None:
+    return _existing(paths.site_products_path())

@@ -1,0 +1,102 @@
+"""The database schema as numbered migrations; PRAGMA user_version records how many have run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from checklist_app.store.errors import StoreError, StoreTooNew, corrupt
+
+TABLES = frozenset({"cases", "events", "staff", "meta"})
+
+
+def _create_everything(db: Database) -> None:
+    """Migration 1: cases, their append-only events, staff and settings."""
+    db["cases"].create(
+        {
+            "id": str,
+            "created": str,
+            "service_date": str,  # YYYY-MM-DD, the local date of the case
+            "patient_name": str,
+            "mrn": str,
+            "procedure": str,
+            "levels": str,  # e.g. "T12 L1"
+            "status": str,
+            "event_count": int,
+            "head_hash": str,  # hash of the last event, so the last one cannot vanish unnoticed
+        },
+        pk="id",
+        not_null={"created", "service_date", "status", "event_count", "head_hash"},
+        defaults={"event_count": 0},
+    )
+    db["cases"].create_index(["service_date", "id"], index_name="cases_by_date")
+    db["cases"].create_index(["status"], index_name="cases_by_status")
+    db["events"].create(
+        {
+            "id": int,
+            "case_id": str,
+            "seq": int,
+            "kind": str,
+            "step": str,
+            "level": str,
+            "side": str,
+            "values_json": str,
+            "clinical_time": str,
+            "recorded_time": str,
+            "actor": str,
+            "reason": str,
+            "late_reason": str,
+            "ref": int,
+            "prev_hash": str,
+            "hash": str,
+        },
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+        not_null={"case_id", "seq", "kind", "values_json", "clinical_time", "recorded_time", "actor"},
+    )
+    # UNIQUE(case_id, seq): also the index every per-case read and the head lookup use.
+    db["events"].create_index(["case_id", "seq"], index_name="events_by_case_seq", unique=True)
+    db["staff"].create(
+        {"id": int, "name": str, "role": str, "pin_hash": str, "active": int},
+        pk="id",
+        not_null={"name", "role"},
+        defaults={"active": 1},
+    )
+    db["staff"].create_index(["name", "role"], index_name="staff_name_role", unique=True)
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+# Append only: never edit or reorder a migration that has shipped.
+MIGRATIONS: list[Callable[[Database], None]] = [_create_everything]
+LATEST = len(MIGRATIONS)
+
+
+def user_version(db: Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def existing_version(db: Database, path: Path) -> int:
+    """The schema version of an opened file, after checking (read-only) that it is ours."""
+    version = user_version(db)
+    tables = set(db.table_names())
+    if version == 0 and tables:
+        raise corrupt(path, "it holds tables from another program")
+    if version > LATEST:
+        raise StoreTooNew(
+            f"The database {path} was made by a newer version of the program (schema {version}, "
+            f"this one knows {LATEST}). It has not been changed; open it with the newer version."
+        )
+    if version > 0 and not tables >= TABLES:
+        raise corrupt(path, "its tables are missing")
+    return version
+
+
+def migrate(db: Database, current: int) -> None:
+    """Run the migrations after `current`; the caller holds the transaction."""
+    if current > LATEST:
+        raise StoreError(f"Cannot migrate down from schema {current}.")
+    for migration in MIGRATIONS[current:]:
+        migration(db)
+    db.execute(f"PRAGMA user_version = {LATEST:d}")

@@ -1,0 +1,74 @@
+"""Staff list and small key/value settings: the Store's non-case tables."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
+
+from checklist_app.store.errors import StoreError, translated
+
+
+class StaffAndSettings:
+    """Mixin for Store: staff members (PIN hashes are made elsewhere) and the meta table."""
+
+    path: Path
+
+    def _transaction(self) -> AbstractContextManager[Database]:
+        raise NotImplementedError
+
+    def _reader(self) -> Database:
+        raise NotImplementedError
+
+    def add_staff(self, name: str, role: str, pin_hash: str | None = None) -> int:
+        """Add a staff member and return their id; a name may appear once per role."""
+        with self._transaction() as db:
+            if db["staff"].count_where("name = ? AND role = ?", [name, role]):
+                raise StoreError(f"{name} ({role}) is already on the staff list; nothing was added.")
+            table = db["staff"].insert({"name": name, "role": role, "pin_hash": pin_hash, "active": 1})
+            staff_id = int(table.last_pk)
+        return staff_id
+
+    def list_staff(self, active_only: bool = True) -> list[dict[str, Any]]:
+        """Staff as dicts with id, name, role, has_pin and active, ordered by name then role."""
+        where = "active = 1" if active_only else None
+        with translated(self.path):
+            rows = self._reader()["staff"].rows_where(where, order_by="name, role")
+            return [_staff_entry(row) for row in rows]
+
+    def staff_pin_hash(self, staff_id: int) -> str | None:
+        return self._staff_row(staff_id)["pin_hash"]
+
+    def set_staff_active(self, staff_id: int, active: bool) -> None:
+        with self._transaction() as db:
+            self._staff_row(staff_id)
+            db["staff"].update(staff_id, {"active": 1 if active else 0})
+
+    def meta_get(self, key: str) -> str | None:
+        with translated(self.path):
+            row = self._reader().execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else row[0]
+
+    def meta_set(self, key: str, value: str) -> None:
+        with self._transaction() as db:
+            db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def _staff_row(self, staff_id: int) -> dict[str, Any]:
+        with translated(self.path):
+            try:
+                return self._reader()["staff"].get(staff_id)
+            except NotFoundError:
+                raise StoreError(f"There is no staff member with id {staff_id}.") from None
+
+
+def _staff_entry(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "role": row["role"],
+        "has_pin": bool(row["pin_hash"]),
+        "active": bool(row["active"]),
+    }

@@ -1,0 +1,280 @@
+"""The Store: one SQLite file (WAL, synchronous=FULL) holding cases and their append-only event chains."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from checklist_app.domain.events import GENESIS_HASH, Event
+from checklist_app.store import files, schema
+from checklist_app.store.errors import StoreError, StoreReadOnly, corrupt, read_only, translated
+from checklist_app.store.rows import CASE_COLUMNS, CaseRow, Problem, case_record, event_to_row, row_to_event
+from checklist_app.store.staff import StaffAndSettings
+from checklist_app.store.verify import verify_database
+
+Head = tuple[int, str]  # (event_count, hash of the last event) of one case
+
+
+class Store(StaffAndSettings):
+    """The only door to the database: durable appends, reads, verify and backup.
+
+    A writer holds `<db>.lock` for its whole life, so its cache of chain heads stays true.
+    """
+
+    def __init__(self, path: Path, *, readonly: bool = False, max_page_count: int | None = None) -> None:
+        self.path = Path(path).absolute()
+        self.readonly = readonly
+        self._heads: dict[str, Head] = {}
+        self._lock: files.WriterLock | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._db: Database | None = None
+        new = files.is_new_file(self.path)
+        if readonly and new:
+            raise StoreError(f"There is no checklist database at {self.path} to open read-only.")
+        try:
+            with files.private_umask():
+                self._open(new, max_page_count)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, new: bool, max_page_count: int | None) -> None:
+        if not self.readonly:
+            if not new:
+                if not os.access(self.path, os.W_OK):
+                    raise read_only(self.path)
+                self._check_read_only_first()
+            files.make_private_dir(self.path.parent)
+            self._lock = files.WriterLock.acquire(self.path)
+        with translated(self.path):
+            self._conn = self._connect(self.readonly)
+            self._conn.set_authorizer(_refuse_event_rewrites)
+            self._db = Database(self._conn, execute_plugins=False)
+            self._db.execute("PRAGMA busy_timeout = 2000")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            # Read-only checks first: a file that is not ours must not be touched, not even its header.
+            version = schema.existing_version(self._db, self.path)
+            if self.readonly and version < schema.LATEST:
+                raise StoreError(f"The database {self.path} has an older layout; open it once for writing to upgrade.")
+            self._db.execute("PRAGMA synchronous = FULL")
+            if not self.readonly:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                if version < schema.LATEST:
+                    self._migrate(version)
+            if max_page_count is not None:
+                self._db.execute(f"PRAGMA max_page_count = {int(max_page_count):d}")
+        if not self.readonly:
+            if new:
+                files.restrict(self.path)
+            files.restrict(files.sibling(self.path, "-wal"), files.sibling(self.path, "-shm"))
+
+    def _connect(self, readonly: bool) -> sqlite3.Connection:
+        if readonly:
+            return sqlite3.connect(self.path.as_uri() + "?mode=ro", uri=True, isolation_level=None)
+        return sqlite3.connect(self.path, isolation_level=None)
+
+    def _check_read_only_first(self) -> None:
+        """Check an existing file through a read-only connection, before creating the lock beside it."""
+        with translated(self.path):
+            conn = self._connect(readonly=True)
+            try:
+                schema.existing_version(Database(conn, execute_plugins=False), self.path)
+            finally:
+                conn.close()
+
+    def _migrate(self, version: int) -> None:
+        with self._transaction() as db:
+            schema.migrate(db, version)
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _reader(self) -> Database:
+        if self._db is None:
+            raise StoreError(f"The database {self.path} is closed.")
+        return self._db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Database]:
+        """BEGIN IMMEDIATE ... COMMIT; on any error everything is rolled back and re-raised."""
+        if self.readonly:
+            raise StoreReadOnly(f"The database {self.path} is open read-only; nothing can be saved in this window.")
+        db = self._reader()
+        with translated(self.path):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                _rollback(db)
+                raise
+
+    def pragmas(self) -> dict[str, Any]:
+        """The durability settings in force: journal_mode, synchronous (2 = FULL), foreign_keys."""
+        db = self._reader()
+        with translated(self.path):
+            return {
+                name: db.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("journal_mode", "synchronous", "foreign_keys")
+            }
+
+    @property
+    def schema_version(self) -> int:
+        with translated(self.path):
+            return schema.user_version(self._reader())
+
+    # -- events -------------------------------------------------------------------------------
+
+    def append(
+        self,
+        case_id: str,
+        events: list[Event],
+        *,
+        case_row: dict[str, Any] | None = None,
+        status: str | None = None,
+    ) -> list[Event]:
+        """Durably add `events` (and a new case record, or a status) in one transaction.
+
+        Returns the events linked into the case's hash chain, only after COMMIT succeeded.
+        """
+        events = list(events)
+        strangers = [event.seq for event in events if event.case_id != case_id]
+        if strangers:
+            raise ValueError(f"events {strangers} belong to another case than {case_id}")
+        record = None if case_row is None else case_record(case_id, case_row)
+        with self._transaction() as db:
+            head = self._start_case(db, record) if record else self._head(db, case_id)
+            chained = _link(case_id, events, head)
+            if chained:
+                db["events"].insert_all([event_to_row(event) for event in chained])
+            new_head = (head[0] + len(chained), chained[-1].hash) if chained else head
+            updates: dict[str, Any] = {"event_count": new_head[0], "head_hash": new_head[1]}
+            if status is not None:
+                updates["status"] = status
+            if chained or status is not None:
+                db["cases"].update(case_id, updates)
+        self._heads[case_id] = new_head
+        return chained
+
+    def _start_case(self, db: Database, record: dict[str, Any]) -> Head:
+        if db["cases"].count_where("id = ?", [record["id"]]):
+            raise StoreError(f"Case {record['id']} already exists; nothing was saved.")
+        db["cases"].insert({**record, "event_count": 0, "head_hash": GENESIS_HASH})
+        return (0, GENESIS_HASH)
+
+    def _head(self, db: Database, case_id: str) -> Head:
+        """The case's chain head: from memory, or two indexed lookups when the cache is cold."""
+        if case_id in self._heads:
+            return self._heads[case_id]
+        row = db.execute("SELECT event_count, head_hash FROM cases WHERE id = ?", [case_id]).fetchone()
+        if row is None:
+            raise StoreError(f"Case {case_id} does not exist; nothing was saved.")
+        last = db.execute(
+            "SELECT seq, hash FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1", [case_id]
+        ).fetchone()
+        if tuple(row) != (tuple(last) if last else (0, GENESIS_HASH)):
+            # Never extend a chain that no longer matches its record: that would bury the damage.
+            raise StoreError(
+                f"Case {case_id}: its stored events do not match its record (run verify); nothing was saved."
+            )
+        return (row[0], row[1])
+
+    def events(self, case_id: str) -> list[Event]:
+        """The case's events in seq order, exactly as stored (hashes included)."""
+        with translated(self.path):
+            rows = list(self._reader()["events"].rows_where("case_id = ?", [case_id], order_by="seq"))
+        try:
+            return [row_to_event(row) for row in rows]
+        except (ValueError, TypeError) as exc:
+            raise corrupt(self.path, f"an event of case {case_id} cannot be read back: {exc}") from exc
+
+    def case_exists(self, case_id: str) -> bool:
+        with translated(self.path):
+            return self._reader().execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone() is not None
+
+    def list_cases(self, *, limit: int | None = None) -> list[CaseRow]:
+        """Cases newest first (service date, then id), read through the (service_date, id) index."""
+        with translated(self.path):
+            rows = self._reader()["cases"].rows_where(
+                select=", ".join(CASE_COLUMNS), order_by="service_date DESC, id DESC", limit=limit
+            )
+            return [CaseRow(**row) for row in rows]
+
+    def next_case_id(self, service_date: date) -> str:
+        """The next free id for that day: YYYYMMDD-NNN, NNN counting from 001."""
+        with translated(self.path):
+            number = self._reader()["cases"].count_where("service_date = ?", [service_date.isoformat()]) + 1
+        while True:
+            candidate = f"{service_date:%Y%m%d}-{number:03d}"
+            if not self.case_exists(candidate):
+                return candidate
+            number += 1
+
+    # -- integrity, backup, lifetime ------------------------------------------------------------
+
+    def verify(self) -> list[Problem]:
+        """Check the file and re-walk every case's chain; [] means intact."""
+        return verify_database(self._reader())
+
+    def backup(self, dest: Path) -> None:
+        """A consistent owner-only copy at `dest`, safe while the program keeps running."""
+        db = self._reader()
+        files.backup_to(db.conn, self.path, Path(dest))
+
+    def close(self) -> None:
+        """Close the connection and release the writer lock (safe to call twice)."""
+        conn, lock = self._conn, self._lock
+        self._conn = self._db = self._lock = None
+        self._heads.clear()
+        try:
+            if conn is not None:
+                conn.close()
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_store(path: Path, readonly: bool = False) -> Store:
+    """Open (creating if needed) the checklist database at `path`."""
+    return Store(Path(path), readonly=readonly)
+
+
+def _link(case_id: str, events: list[Event], head: Head) -> list[Event]:
+    """Chain `events` after `head`, refusing any seq that does not continue the case."""
+    count, prev_hash = head
+    chained = []
+    for offset, event in enumerate(events, start=1):
+        if event.seq != count + offset:
+            raise StoreError(
+                f"Case {case_id} event {event.seq} is out of sequence (expected {count + offset}); nothing was saved."
+            )
+        linked = event.chained(prev_hash)
+        chained.append(linked)
+        prev_hash = linked.hash
+    return chained
+
+
+def _rollback(db: Database) -> None:
+    # SQLite may already have rolled back (e.g. after SQLITE_FULL); the original error is what matters.
+    with suppress(sqlite3.Error):
+        db.rollback()
+
+
+def _refuse_event_rewrites(action: int, table: str | None, *_: object) -> int:
+    """SQLite authorizer: this connection may never UPDATE, DELETE or DROP the events table."""
+    forbidden = (sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE, sqlite3.SQLITE_DROP_TABLE)
+    if action in forbidden and table == "events":
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK

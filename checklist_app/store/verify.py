@@ -1,0 +1,114 @@
+"""Integrity check: the SQLite file itself, then every case's hash chain, re-walked from its rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from sqlite_utils import Database
+
+from checklist_app.domain.events import GENESIS_HASH
+from checklist_app.store.rows import Problem, row_to_event
+
+Head = tuple[int, str]
+
+
+def verify_database(db: Database) -> list[Problem]:
+    """Every problem found; an empty list means the file and every chain are intact."""
+    problems: list[Problem] = []
+    try:
+        problems += _file_problems(db)
+        problems += _orphan_problems(db)
+        problems += _chain_problems(db)
+    except (sqlite3.DatabaseError, ValueError) as exc:
+        problems.append(Problem(None, None, f"The database file is damaged and could not be read completely: {exc}."))
+    return problems
+
+
+def _file_problems(db: Database) -> list[Problem]:
+    rows = db.execute("PRAGMA integrity_check").fetchall()
+    if [tuple(row) for row in rows] == [("ok",)]:
+        return []
+    return [Problem(None, None, f"database file: {row[0]}") for row in rows]
+
+
+def _orphan_problems(db: Database) -> list[Problem]:
+    """Rows whose foreign key points nowhere, e.g. events whose case record is missing."""
+    problems = []
+    for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check").fetchall():
+        if table != "events":
+            problems.append(Problem(None, None, f"{table} row {rowid}: refers to a missing {parent} record"))
+            continue
+        case_id, seq = db.execute("SELECT case_id, seq FROM events WHERE id = ?", [rowid]).fetchone()
+        message = f"case {case_id} event {seq}: belongs to no case record (case deleted or event added?)"
+        problems.append(Problem(case_id, seq, message))
+    return problems
+
+
+def _chain_problems(db: Database) -> list[Problem]:
+    heads: dict[str, Head] = {
+        row["id"]: (row["event_count"], row["head_hash"])
+        for row in db.query("SELECT id, event_count, head_hash FROM cases")
+    }
+    problems: list[Problem] = []
+    walked = set()
+    # One pass in (case_id, seq) order, served by the UNIQUE(case_id, seq) index.
+    rows = db.query("SELECT * FROM events ORDER BY case_id, seq")
+    for case_id, case_rows in groupby(rows, key=itemgetter("case_id")):
+        walked.add(case_id)
+        problems += check_chain(case_id, case_rows, heads.get(case_id))
+    for case_id, head in heads.items():
+        if case_id not in walked:
+            problems += _head_problems(case_id, head, (0, GENESIS_HASH))
+    return problems
+
+
+def check_chain(case_id: str, rows: Iterable[dict[str, Any]], recorded: Head | None) -> list[Problem]:
+    """Problems in one case's rows (given in seq order) and against its case record's head."""
+    problems: list[Problem] = []
+    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    for row in rows:
+        seq = row["seq"]
+        where = f"case {case_id} event {seq}"
+        if seq != expected_seq:
+            message = f"{where}: found where event {expected_seq} should be (deleted, inserted or reordered?)"
+            problems.append(Problem(case_id, seq, message))
+        if row["prev_hash"] != prev_hash:
+            message = f"{where}: does not link to the event before it (deleted, inserted or reordered?)"
+            problems.append(Problem(case_id, seq, message))
+        problem = _content_problem(case_id, row)
+        if problem:
+            problems.append(problem)
+        expected_seq, prev_hash, count = seq + 1, row["hash"], count + 1
+    if recorded is not None:
+        problems += _head_problems(case_id, recorded, (count, prev_hash))
+    return problems
+
+
+def _content_problem(case_id: str, row: dict[str, Any]) -> Problem | None:
+    where = f"case {case_id} event {row['seq']}"
+    try:
+        event = row_to_event(row)
+    except (ValueError, TypeError, KeyError) as exc:
+        return Problem(case_id, row["seq"], f"{where}: cannot be read back ({exc}); edited?")
+    if event.case_id != case_id or event.compute_hash() != row["hash"]:
+        return Problem(case_id, row["seq"], f"{where}: contents do not match its hash (edited?)")
+    return None
+
+
+def _head_problems(case_id: str, recorded: Head, stored: Head) -> list[Problem]:
+    """The case record's event_count/head_hash must match the last stored event."""
+    (listed, listed_hash), (count, last_hash) = recorded, stored
+    if listed > count:
+        message = f"case {case_id} event {listed}: missing; the case record lists {listed} events, {count} are stored"
+        return [Problem(case_id, listed, message + " (last event deleted?)")]
+    if listed < count:
+        message = f"case {case_id} event {count}: not in the case record, which lists {listed} events (event added?)"
+        return [Problem(case_id, count, message)]
+    if listed_hash != last_hash:
+        message = f"case {case_id} event {count}: is not the last event its case record vouches for (replaced?)"
+        return [Problem(case_id, count or None, message)]
+    return []

@@ -1,0 +1,1 @@
+"""Data shipped with the program: procedure templates, product catalogue, fonts, sounds."""

@@ -1,0 +1,157 @@
+"""Shared fixtures: a real database in tmp_path, a fake clock, and a way to walk a case forward."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from checklist_app.domain.clock import FakeClock  # noqa: E402
+from checklist_app.service import ChecklistService  # noqa: E402
+from checklist_app.store import open_store  # noqa: E402
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+
+# Valid values for every step, as a nurse would enter them.
+STEP_VALUES: dict[str, dict] = {
+    "identity_consent": {k: True for k in ("identity", "procedure", "levels", "sides", "consent")},
+    "prechecks": {
+        "allergies": ["none"],
+        "anticoagulant": False,
+        "inr": 1.1,
+        "platelets": 210.0,
+        "pregnancy": "not_applicable",
+        "infection": "none",
+        "imaging_displayed": True,
+    },
+    "sign_in": {
+        "site_marked": True,
+        "anaesthesia_check": True,
+        "pulse_oximeter": True,
+        "known_allergy": False,
+        "airway_risk": False,
+        "bleeding_risk": False,
+    },
+    "anesthesia_start": {"type": "local_sedation"},
+    "antibiotic": {"given": True, "drug": "Cefazolin", "dose": 2000},
+    "prone_positioning": {"prone": True, "arms": "above_head", "pressure_points": True, "eyes_face": True},
+    "imaging_setup": {"modality": "biplane"},
+    "level_localization": {"ap_confirmed": True, "lateral_confirmed": True},
+    "skin_prep": {"agent": "chlorhexidine_aqueous"},
+    "time_out": {
+        "team": ["Dr Ada Demo", "Nurse Dana Demo"],
+        **{
+            k: True
+            for k in (
+                "patient",
+                "procedure",
+                "levels_sides_imaging",
+                "position",
+                "antibiotic_timing",
+                "critical_events",
+                "imaging_displayed",
+                "implants_available",
+            )
+        },
+    },
+    "local_anesthetic": {"drug": "Lidocaine", "concentration": 1.0, "volume": 10.0},
+    "cannula_placement": {"approach": "transpedicular", "gauge": 11, "tip_ap": True, "tip_lateral": True},
+    "biopsy": {"taken": False},
+    "balloon_inflation": {
+        "balloon": "example_balloon_15",
+        "lot_udi": "BK12345",
+        "pressure": 220.0,
+        "volume": 3.0,
+        "end_point": "height_restored",
+    },
+    "balloon_removal": {"intact": True},
+    "cement_injection": {"volume": 3.0, "stop_reason": "adequate_fill", "leak": "none", "symptomatic": False},
+    "hardening_wait": {"sample_hard": True},
+    "cannula_removal": {"haemostasis": True},
+    "closure": {"closure": "adhesive_strips", "dressing": "adhesive"},
+    "radiation_dose": {"fluoro_time": 4.2, "air_kerma": 210.0, "kap": 25.0, "runs": 3},
+    "sign_out": {"procedure_recorded": True, "counts_correct": True, "specimens": "no_specimen", "equipment_problems": False},
+}
+
+
+def setup_kwargs(procedure: str = "kyphoplasty", levels=None, **extra) -> dict:
+    kwargs = {
+        "patient": {"name": "Alba Example", "mrn": "TEST0001", "date_of_birth": "1950-04-01", "sex": "female"},
+        "procedure": procedure,
+        "levels": levels or [{"level": "T12", "sides": ["left", "right"]}, {"level": "L1", "sides": ["left", "right"]}],
+        "indication": "osteoporotic",
+        "team": {"operator": "Dr Ada Demo", "nurse": "Nurse Dana Demo", "anaesthesia": "Dr Gita Demo"},
+    }
+    kwargs.update(extra)
+    return kwargs
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "data" / "checklist.sqlite3"
+
+
+@pytest.fixture
+def service(db_path, clock):
+    svc = ChecklistService(open_store(db_path), clock=clock)
+    yield svc
+    svc.close()
+
+
+def first_cement(service: ChecklistService) -> str:
+    return service.catalogue.cements[0].id
+
+
+def mix_cement(service: ChecklistService, case_id: str, **values) -> int:
+    """Record a cement batch mixed now and return its event number."""
+    state = service.record_step(
+        case_id=case_id,
+        step="cement_mix",
+        values={"product": first_cement(service), "lot": "CM0001", "expiry": "2030-01-01", **values},
+    )
+    return state.batches[-1].seq
+
+
+def advance(service: ChecklistService, clock: FakeClock, case_id: str, until: str | None = None, *, minutes=1.0):
+    """Record every pending step with valid values (a minute apart) until `until` is current.
+
+    Cement is mixed before the first injection and the clock jumps to the dough time; the
+    hardening wait jumps the clock to the set time, so gates stay open.
+    """
+    from checklist_app.domain.timers import hardening_end, working_window
+
+    while True:
+        state = service.state(case_id)
+        current = state.current
+        if current is None or current.spec.id == until:
+            return state
+        clock.advance(minutes=minutes)
+        step = current.spec.id
+        if step == "cement_injection":
+            if not state.batches:
+                mix_cement(service, case_id)
+                window = working_window(service.state(case_id), service.state(case_id).batches[-1])
+                clock.set(window[0])
+        if step == "hardening_wait":
+            end = hardening_end(state, current.level)
+            if end and end > clock.now():
+                clock.set(end)
+        values = STEP_VALUES.get(step)
+        service.record_step(case_id=case_id, step=step, level=current.level, side=current.side, values=values)
+
+
+@pytest.fixture
+def started(service):
+    """A started two-level bipedicular kyphoplasty; returns its case id."""
+    return service.start_case(**setup_kwargs()).case_id
+
+
+__all__ = ["START", "STEP_VALUES", "advance", "mix_cement", "open_store", "setup_kwargs"]

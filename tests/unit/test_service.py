@@ -1,0 +1,397 @@
+"""The service layer: the documented use cases, against a real database and a fake clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from checklist_app.domain import events as ev
+from checklist_app.domain.errors import Refusal
+from checklist_app.domain.rules import GateClosed
+from checklist_app.domain.state import DONE, NOT_APPLICABLE, PENDING
+from checklist_app.domain.timers import alarms, hardening_end, timers, working_window
+from checklist_app.service import ChecklistService
+from checklist_app.store import open_store
+from tests.conftest import STEP_VALUES, advance, mix_cement, setup_kwargs
+
+
+def stored_kinds(service, case_id):
+    return [e.kind for e in service.store.events(case_id)]
+
+
+def test_start_case_expands_steps_per_level_and_per_side(service):
+    state = service.start_case(**setup_kwargs(levels=[{"level": "t12", "sides": ["left", "right"]}, ("L1", "right")]))
+    keys = [i.key for i in state.instances]
+    assert ("level_localization", "T12", None) in keys and ("level_localization", "L1", None) in keys
+    assert [k for k in keys if k[0] == "cannula_placement"] == [
+        ("cannula_placement", "T12", "left"),
+        ("cannula_placement", "T12", "right"),
+        ("cannula_placement", "L1", "right"),
+    ]
+    assert [k for k in keys if k[0] == "hardening_wait"] == [("hardening_wait", "T12", None), ("hardening_wait", "L1", None)]
+    assert state.current.key == ("patient_in_room", None, None)
+    assert keys.index(("cannula_removal", "T12", None)) < keys.index(("local_anesthetic", "L1", None))
+
+
+def test_vertebroplasty_has_no_balloon_steps(service):
+    state = service.start_case(**setup_kwargs("vertebroplasty", [("L2", "left")]))
+    assert not state.instances_of("balloon_inflation") and not state.instances_of("balloon_removal")
+    assert len(state.instances_of("cement_injection")) == 1
+
+
+def test_every_tick_is_on_disk_before_the_call_returns(service, db_path, clock, started):
+    service.record_step(case_id=started, step="patient_in_room")
+    other = ChecklistService(open_store(db_path, readonly=True), clock=clock)
+    try:
+        assert other.state(started).instance("patient_in_room").status == DONE
+    finally:
+        other.close()
+
+
+def test_refused_step_writes_nothing(service, started):
+    before = stored_kinds(service, started)
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step="prechecks", values={**STEP_VALUES["prechecks"], "inr": 50})
+    assert err.value.field == "inr" and "maximum of 10" in str(err.value)
+    assert stored_kinds(service, started) == before
+
+
+@pytest.mark.parametrize(
+    ("step", "values", "field", "words"),
+    [
+        ("cement_injection", {"volume": 12.5}, "volume", "above the maximum of 12 mL"),
+        ("cement_injection", {"volume": 0.2}, "volume", "below the minimum of 0.5 mL"),
+        ("cement_injection", {"volume": float("nan")}, "volume", "must be a number"),
+        ("cement_injection", {"volume": "lots"}, "volume", "Cement volume"),
+        ("cannula_placement", {"gauge": 16}, "gauge", "above the maximum of 15 G"),
+        ("cannula_placement", {"gauge": 7}, "gauge", "below the minimum of 8 G"),
+        ("cannula_placement", {"gauge": 10.5}, "gauge", "whole number"),
+        ("cannula_placement", {"approach": "anterior"}, "approach", "must be one of"),
+        ("balloon_inflation", {"pressure": 800}, "pressure", "above the maximum of 700 psi"),
+        ("balloon_inflation", {"pressure": "10 bar"}, "pressure", "pressure"),
+        ("balloon_inflation", {"volume": 7}, "volume", "above the maximum of 6 mL"),
+    ],
+)
+def test_every_value_is_checked_against_its_limit(service, clock, started, step, values, field, words):
+    state = advance(service, clock, started, "cannula_placement")
+    level, side = "T12", "left"
+    batch = mix_cement(service, started)
+    base = {**STEP_VALUES[step], "batch": batch} if step == "cement_injection" else dict(STEP_VALUES[step])
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step=step, level=level, side=side, values={**base, **values})
+    assert err.value.field == field
+    assert words in str(err.value)
+    assert state.instance(step, level, side).status == PENDING
+
+
+def test_pressure_in_atm_is_stored_in_psi(service, clock, started):
+    advance(service, clock, started, "balloon_inflation")
+    values = {**STEP_VALUES["balloon_inflation"], "pressure": "17 atm"}
+    state = service.record_step(case_id=started, step="balloon_inflation", level="T12", side="left", values=values)
+    assert state.instance("balloon_inflation", "T12", "left").entry.values["pressure"] == pytest.approx(249.832)
+
+
+def test_cannula_before_time_out_is_refused(service, clock, started):
+    advance(service, clock, started, "time_out")
+    with pytest.raises(GateClosed) as err:
+        service.record_step(
+            case_id=started, step="cannula_placement", level="T12", side="left", values=STEP_VALUES["cannula_placement"]
+        )
+    assert [g.id for g in err.value.gates] == ["time_out"]
+    assert "time-out" in str(err.value)
+
+
+def test_time_out_override_needs_a_reason_and_is_recorded(service, clock, started):
+    advance(service, clock, started, "time_out")
+    args = dict(case_id=started, step="cannula_placement", level="T12", side="left", values=STEP_VALUES["cannula_placement"])
+    with pytest.raises(Refusal):
+        service.record_step(**args, override_reason="   ")
+    state = service.record_step(**args, override_reason="Unstable patient; time-out completed verbally")
+    kinds = stored_kinds(service, started)
+    assert kinds[-2:] == [ev.GATE_OVERRIDE, ev.STEP_DONE]
+    assert state.overrides[-1].reason == "Unstable patient; time-out completed verbally"
+    assert state.instance("cannula_placement", "T12", "left").status == DONE
+
+
+def test_standalone_gate_override_opens_every_cannula(service, clock, started):
+    advance(service, clock, started, "time_out")
+    service.override_gate(case_id=started, step="cannula_placement", gate="time_out", reason="Emergency decompression")
+    for side in ("left", "right"):
+        service.record_step(
+            case_id=started, step="cannula_placement", level="T12", side=side, values=STEP_VALUES["cannula_placement"]
+        )
+
+
+def test_cannula_removal_waits_for_the_hardening_countdown(service, clock, started):
+    advance(service, clock, started, "hardening_wait")
+    state = service.state(started)
+    end = hardening_end(state, "T12")
+    assert end is not None and end > clock.now()
+    service.record_step(case_id=started, step="hardening_wait", level="T12", values={"sample_hard": True})
+    with pytest.raises(GateClosed) as err:
+        service.record_step(case_id=started, step="cannula_removal", level="T12", values={"haemostasis": True})
+    assert err.value.gates[0].id == "hardening"
+    clock.set(end)
+    service.record_step(case_id=started, step="cannula_removal", level="T12", values={"haemostasis": True})
+
+
+def test_cement_injection_needs_a_cement_batch(service, clock, started):
+    advance(service, clock, started, "cement_injection")
+    with pytest.raises(Refusal) as err:
+        service.record_step(
+            case_id=started, step="cement_injection", level="T12", side="left", values=STEP_VALUES["cement_injection"]
+        )
+    assert err.value.field == "batch"
+
+
+def test_expired_cement_lot_is_refused_unless_overridden(service, clock, started):
+    values = {"product": service.catalogue.cements[0].id, "lot": "OLD1", "expiry": "2026-01-31"}
+    with pytest.raises(GateClosed) as err:
+        service.record_step(case_id=started, step="cement_mix", values=values)
+    assert "expired on 2026-01-31" in str(err.value)
+    state = service.record_step(case_id=started, step="cement_mix", values=values, override_reason="No other lot; operator informed")
+    assert state.overrides[-1].values["gate"] == "expired_lot"
+    assert state.batches[-1].values["lot"] == "OLD1"
+
+
+def test_late_entry_needs_a_reason_and_keeps_both_times(service, clock, started):
+    service.record_step(case_id=started, step="patient_in_room")
+    clock.advance(minutes=20)
+    when = clock.now() - timedelta(minutes=8)
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"], clinical_time=when)
+    assert err.value.field == "late_reason"
+    state = service.record_step(
+        case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"], clinical_time=when, late_reason="handover"
+    )
+    event = state.instance("identity_consent").entry.event
+    assert event.clinical_time == when and event.recorded_time == clock.now() and event.late_reason == "handover"
+
+
+def test_entry_within_five_minutes_is_not_late(service, clock, started):
+    service.record_step(case_id=started, step="patient_in_room")
+    clock.advance(minutes=10)
+    state = service.record_step(case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"], clinical_time=clock.now() - timedelta(minutes=5))
+    assert state.instance("identity_consent").entry.event.late_reason is None
+
+
+def test_clinical_time_in_the_future_or_before_pir_is_refused(service, clock, started):
+    service.record_step(case_id=started, step="patient_in_room")
+    with pytest.raises(Refusal, match="future"):
+        service.record_step(case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"], clinical_time=clock.now() + timedelta(minutes=5))
+    with pytest.raises(Refusal, match="before the patient entered"):
+        service.record_step(
+            case_id=started,
+            step="identity_consent",
+            values=STEP_VALUES["identity_consent"],
+            clinical_time=clock.now() - timedelta(minutes=3),
+        )
+
+
+def test_correction_refers_to_the_original_which_stays_in_the_log(service, clock, started):
+    advance(service, clock, started, "local_anesthetic")
+    state = service.record_step(case_id=started, step="local_anesthetic", level="T12", values=STEP_VALUES["local_anesthetic"])
+    original = state.instance("local_anesthetic", "T12").entry
+    with pytest.raises(Refusal) as err:
+        service.correct(case_id=started, seq=original.seq, values={**original.values, "volume": 15.0}, reason="")
+    assert err.value.field == "reason"
+    state = service.correct(case_id=started, seq=original.seq, values={**original.values, "volume": 15.0}, reason="Misheard volume")
+    entry = state.instance("local_anesthetic", "T12").entry
+    assert entry.values["volume"] == 15.0 and entry.event.values["volume"] == 10.0
+    correction = service.store.events(started)[-1]
+    assert correction.kind == ev.CORRECTION and correction.ref == original.seq and correction.reason == "Misheard volume"
+
+
+def test_retraction_returns_the_step_to_pending(service, clock, started):
+    state = advance(service, clock, started, "prechecks")
+    entry = state.instance("identity_consent").entry
+    state = service.retract(case_id=started, seq=entry.seq, reason="Ticked on the wrong patient chart")
+    assert state.instance("identity_consent").status == PENDING
+    assert state.current.spec.id == "identity_consent"
+    with pytest.raises(Refusal):
+        service.correct(case_id=started, seq=entry.seq, values=STEP_VALUES["identity_consent"], reason="x")
+
+
+def test_not_applicable_needs_a_reason(service, clock, started):
+    advance(service, clock, started, "antibiotic")
+    with pytest.raises(Refusal):
+        service.mark_not_applicable(case_id=started, step="antibiotic", reason="")
+    state = service.mark_not_applicable(case_id=started, step="antibiotic", reason="Not indicated for this patient")
+    assert state.instance("antibiotic").status == NOT_APPLICABLE
+
+
+def test_antibiotic_not_given_needs_a_reason(service, clock, started):
+    advance(service, clock, started, "antibiotic")
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step="antibiotic", values={"given": False})
+    assert err.value.field == "not_given_reason"
+
+
+def test_biopsy_no_is_an_answer(service, clock, started):
+    advance(service, clock, started, "biopsy")
+    state = service.record_step(case_id=started, step="biopsy", level="T12", values={"taken": False})
+    assert state.instance("biopsy", "T12").status == DONE
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step="biopsy", level="L1", values={"taken": True})
+    assert err.value.field == "side"
+
+
+def test_contraindications_raise_warnings_that_must_be_acknowledged(service, clock):
+    state = service.start_case(
+        **setup_kwargs(
+            levels=[("T3", "both"), ("T4", "left"), ("T5", "left"), ("T6", "right")],
+            screen={"inr": 2.0, "platelets": 40, "cement_allergy": True, "pregnancy": False},
+        )
+    )
+    ids = {w.id for w in service.warnings(state.case_id, pending_only=True)}
+    assert {"levels:count", "levels:range", "lab:inr", "lab:platelets", "screen:cement_allergy"} <= ids
+    assert "screen:pregnancy" not in ids
+    service.acknowledge_warning(case_id=state.case_id, warning_id="lab:inr")
+    assert "lab:inr" not in {w.id for w in service.warnings(state.case_id, pending_only=True)}
+    assert service.store.events(state.case_id)[-1].kind == ev.WARNING_ACKNOWLEDGED
+
+
+def test_cement_volume_above_the_configured_value_warns(service, clock, started):
+    advance(service, clock, started, "cement_injection")
+    batch = mix_cement(service, started)
+    values = {**STEP_VALUES["cement_injection"], "volume": 8.0, "batch": batch}
+    service.record_step(case_id=started, step="cement_injection", level="T12", side="left", values=values)
+    messages = [w.message for w in service.warnings(started, pending_only=True)]
+    assert any("above the warning limit of 7 mL" in m for m in messages)
+
+
+def test_antibiotic_older_than_60_minutes_warns_at_time_out(service, clock, started):
+    advance(service, clock, started, "prone_positioning")
+    clock.advance(minutes=70)
+    state = advance(service, clock, started, "local_anesthetic")
+    assert "antibiotic:timing" in {w.id for w in service.warnings(state.case_id, pending_only=True)}
+
+
+def test_working_window_and_hardening_timers_follow_the_fake_clock(service, clock, started):
+    advance(service, clock, started, "cement_injection")
+    batch_seq = mix_cement(service, started)
+    state = service.state(started)
+    ready, end, set_time = working_window(state, state.entry_for(batch_seq))
+    working = next(t for t in timers(state, clock.now()) if t.id == f"working:{batch_seq}")
+    assert working.end == end and working.remaining == end - clock.now()
+    assert not alarms(state, clock.now())
+    clock.set(ready)
+    assert [a.id for a in alarms(state, clock.now())] == [f"cement_ready:{batch_seq}"]
+    clock.set(end)
+    raised = alarms(state, clock.now())
+    assert raised[0].id == f"working_end:{batch_seq}" and raised[0].priority == "high"
+
+
+def test_acknowledged_alarm_is_logged_and_does_not_repeat(service, clock, started):
+    advance(service, clock, started, "cement_injection")
+    batch_seq = mix_cement(service, started)
+    clock.advance(minutes=30)
+    ids = [a.id for a in service.alarms(started)]
+    assert f"working_end:{batch_seq}" in ids
+    service.acknowledge_alarm(case_id=started, alarm_id=f"working_end:{batch_seq}", actor="Nurse Dana Demo")
+    clock.advance(minutes=5)
+    assert f"working_end:{batch_seq}" not in [a.id for a in service.alarms(started)]
+    last = service.store.events(started)[-1]
+    assert last.kind == ev.ALARM_ACKNOWLEDGED and last.actor == "Nurse Dana Demo"
+    with pytest.raises(Refusal):
+        service.acknowledge_alarm(case_id=started, alarm_id=f"working_end:{batch_seq}")
+
+
+def test_alcohol_skin_prep_starts_a_dry_time_timer(service, clock, started):
+    advance(service, clock, started, "skin_prep")
+    service.record_step(case_id=started, step="skin_prep", values={"agent": "chlorhexidine_alcohol"})
+    timer = next(t for t in service.timers(started) if t.id == "skin_prep_dry")
+    assert timer.remaining == timedelta(minutes=3)
+    clock.advance(minutes=3)
+    assert "skin_prep_dry" in [a.id for a in service.alarms(started)]
+
+
+def test_timers_survive_a_restart(service, db_path, clock, started):
+    advance(service, clock, started, "cement_injection")
+    batch_seq = mix_cement(service, started)
+    clock.advance(minutes=4)
+    before = service.timers(started)
+    service.close()
+    reopened = ChecklistService(open_store(db_path), clock=clock)
+    try:
+        assert reopened.timers(started) == before
+        assert reopened.state(started).batches[-1].seq == batch_seq
+    finally:
+        reopened.close()
+
+
+def test_handover_changes_who_entries_are_logged_under(service, clock, started):
+    service.record_step(case_id=started, step="patient_in_room")
+    service.change_staff(case_id=started, role="nurse", name="Nurse Eli Example", reason="Lunch break handover")
+    state = service.record_step(case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"])
+    assert state.instance("identity_consent").entry.event.actor == "Nurse Eli Example"
+    assert state.instance("patient_in_room").entry.event.actor == "Nurse Dana Demo"
+
+
+def complete_case(service, clock, case_id):
+    advance(service, clock, case_id)
+    return service.state(case_id)
+
+
+def test_signing_order_and_lock(service, clock, started):
+    with pytest.raises(Refusal, match="still pending"):
+        service.sign(case_id=started, name="Nurse Dana Demo", role="nurse")
+    complete_case(service, clock, started)
+    with pytest.raises(Refusal, match="nurse signs"):
+        service.sign(case_id=started, name="Dr Ada Demo", role="operator")
+    service.sign(case_id=started, name="Nurse Dana Demo", role="nurse")
+    with pytest.raises(Refusal, match="findings"):
+        service.sign(case_id=started, name="Dr Ada Demo", role="operator")
+    service.record_findings(case_id=started, findings="Good fill", complications="None", ebl_ml=5)
+    with pytest.raises(Refusal, match="not the operator"):
+        service.sign(case_id=started, name="Dr Someone Else", role="operator")
+    state = service.sign(case_id=started, name="Dr Ada Demo", role="operator")
+    assert state.locked and state.status == "signed"
+    assert service.list_cases()[0].status == "signed"
+    entry = state.instance("closure").entry
+    with pytest.raises(Refusal, match="locked"):
+        service.correct(case_id=started, seq=entry.seq, values=entry.values, reason="late change")
+    with pytest.raises(Refusal, match="locked"):
+        service.record_step(case_id=started, step="cement_mix", values={})
+    state = service.add_addendum(case_id=started, text="Patient reports pain relief.", reason="Follow-up call", author="Dr Ada Demo")
+    assert state.status == "amended" and state.addenda[-1].actor == "Dr Ada Demo"
+
+
+def test_pin_is_checked_and_stored_only_as_a_slow_hash(service, clock, started):
+    staff_id = service.add_staff(name="Nurse Dana Demo", role="nurse", pin="4821")
+    stored = service.store.staff_pin_hash(staff_id)
+    assert "4821" not in stored and stored.startswith("scrypt$")
+    complete_case(service, clock, started)
+    with pytest.raises(Refusal) as err:
+        service.sign(case_id=started, name="Nurse Dana Demo", role="nurse", pin="0000")
+    assert err.value.field == "pin"
+    service.sign(case_id=started, name="Nurse Dana Demo", role="nurse", pin="4821")
+
+
+def test_unknown_step_level_or_case_is_refused(service, started):
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step="teleport")
+    assert err.value.field == "step"
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step="incision", level="L5")
+    assert err.value.field == "level"
+    with pytest.raises(Refusal) as err:
+        service.state("20990101-001")
+    assert err.value.field == "case"
+
+
+def test_failed_write_is_not_shown_and_nothing_is_lost(service, clock, started, monkeypatch):
+    from checklist_app.store import StoreFull
+
+    service.record_step(case_id=started, step="patient_in_room")
+
+    def full(*args, **kwargs):
+        raise StoreFull("Could not save: the disk is full.")
+
+    monkeypatch.setattr(service.store, "append", full)
+    with pytest.raises(StoreFull):
+        service.record_step(case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"])
+    state = service.state(started)
+    assert state.instance("identity_consent").status == PENDING
+    assert state.instance("patient_in_room").status == DONE
