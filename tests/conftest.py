@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from checklist_app.domain.clock import FakeClock  # noqa: E402
 from checklist_app.service import ChecklistService  # noqa: E402
 from checklist_app.store import open_store  # noqa: E402
 
-START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 # Valid values for every step, as a nurse would enter them.
 STEP_VALUES: dict[str, dict] = {
@@ -73,7 +73,12 @@ STEP_VALUES: dict[str, dict] = {
     "cannula_removal": {"haemostasis": True},
     "closure": {"closure": "adhesive_strips", "dressing": "adhesive"},
     "radiation_dose": {"fluoro_time": 4.2, "air_kerma": 210.0, "kap": 25.0, "runs": 3},
-    "sign_out": {"procedure_recorded": True, "counts_correct": True, "specimens": "no_specimen", "equipment_problems": False},
+    "sign_out": {
+        "procedure_recorded": True,
+        "counts_correct": True,
+        "specimens": "no_specimen",
+        "equipment_problems": False,
+    },
 }
 
 
@@ -135,11 +140,10 @@ def advance(service: ChecklistService, clock: FakeClock, case_id: str, until: st
             return state
         clock.advance(minutes=minutes)
         step = current.spec.id
-        if step == "cement_injection":
-            if not state.batches:
-                mix_cement(service, case_id)
-                window = working_window(service.state(case_id), service.state(case_id).batches[-1])
-                clock.set(window[0])
+        if step == "cement_injection" and not state.batches:
+            mix_cement(service, case_id)
+            window = working_window(service.state(case_id), service.state(case_id).batches[-1])
+            clock.set(window[0])
         if step == "hardening_wait":
             end = hardening_end(state, current.level)
             if end and end > clock.now():

@@ -206,6 +206,8 @@ def _levels(raw: Any) -> tuple[PlannedLevel, ...]:
         raise Refusal("levels", "give a list of levels, each with its sides")
     planned: dict[str, PlannedLevel] = {}
     for item in raw:
+        name: Any
+        sides: Any
         if isinstance(item, PlannedLevel):
             name, sides = item.level, item.sides
         elif isinstance(item, Mapping):
@@ -219,10 +221,10 @@ def _levels(raw: Any) -> tuple[PlannedLevel, ...]:
             raise Refusal("levels", f"{level} is listed twice")
         if isinstance(sides, str):
             sides = SIDES if sides == "both" else (sides,)
-        sides = list(sides or ())
-        if not sides or any(s not in SIDES for s in sides) or len(set(sides)) != len(sides):
+        chosen = list(sides or ())
+        if not chosen or any(s not in SIDES for s in chosen) or len(set(chosen)) != len(chosen):
             raise Refusal("levels", f"{level}: sides must be left, right or both")
-        planned[level] = PlannedLevel(level, tuple(s for s in SIDES if s in sides))
+        planned[level] = PlannedLevel(level, tuple(s for s in SIDES if s in chosen))
     if not planned:
         raise Refusal("levels", "plan at least one level")
     return tuple(sorted(planned.values(), key=lambda p: level_index(p.level)))

@@ -151,7 +151,7 @@ class CaseState:
         if spec.repeat == "any":
             self.records.setdefault(spec.id, []).append(entry)
         else:
-            self._index[event.instance].entries.append(entry)
+            self._index[(spec.id, event.level, event.side)].entries.append(entry)
 
     def _on_correction(self, event: Event) -> None:
         self.entries_by_seq[event.ref or 0].corrections.append(event)

@@ -13,6 +13,7 @@ FIELD_TYPES = ("bool", "number", "integer", "choice", "multi", "text", "date", "
 MILESTONES = ("PIR", "AS", "PST", "PF", "AF", "POR")
 GATE_SCOPES = ("case", "level")
 CATALOGUES = ("cement", "balloon")
+COUNTDOWNS = ("hardening",)
 
 
 class TemplateError(ValueError):
@@ -180,16 +181,18 @@ def _parse_step(raw: Any, source: str, index: int) -> StepSpec:
         raise TemplateError(f"{where}: 'milestone' must be one of {', '.join(MILESTONES)}")
     if phase != "level" and repeat == "per_side":
         raise TemplateError(f"{where}: 'repeat = per_side' is only allowed in the 'level' phase")
-    optional = raw.get("optional", False)
-    if not isinstance(optional, bool):
-        raise TemplateError(f"{where}: 'optional' must be true or false")
+    optional = _flag(raw, "optional", where, default=False)
     fields = tuple(_parse_field(f, where, i) for i, f in enumerate(raw.get("fields", []), start=1))
     ids = [f.id for f in fields]
     if len(set(ids)) != len(ids):
         raise TemplateError(f"{where}: field ids must be unique")
+    types = {f.id: f.type for f in fields}
     for spec in fields:
-        if spec.required_if is not None and spec.required_if not in ids:
-            raise TemplateError(f"{where}: field '{spec.id}': required_if names unknown field '{spec.required_if}'")
+        if spec.required_if is not None and types.get(spec.required_if) != "bool":
+            raise TemplateError(
+                f"{where}: field '{spec.id}': required_if must name a yes/no field of this step, "
+                f"not '{spec.required_if}'"
+            )
     gates = tuple(_parse_gate(g, where) for g in raw.get("gates", []))
     return StepSpec(
         id=step_id,
@@ -230,21 +233,29 @@ def _parse_field(raw: Any, step_where: str, index: int) -> FieldSpec:
     catalogue = raw.get("catalogue")
     if ftype == "product" and catalogue not in CATALOGUES:
         raise TemplateError(f"{where}: a product field needs 'catalogue' = one of {', '.join(CATALOGUES)}")
-    accept = tuple(raw.get("accept_units", ()))
+    accept = raw.get("accept_units", [])
+    if not isinstance(accept, list) or not all(isinstance(u, str) and u for u in accept):
+        raise TemplateError(f"{where}: 'accept_units' must be a list of unit names")
+    if accept and unit not in accept:
+        raise TemplateError(f"{where}: 'accept_units' must include the field's own unit '{unit}'")
+    _known_units(accept, where)
+    max_length = raw.get("max_length", 500)
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+        raise TemplateError(f"{where}: 'max_length' must be a positive whole number")
     return FieldSpec(
         id=field_id,
         label=_text(raw, "label", where),
         type=ftype,
         unit=unit,
-        accept_units=accept or ((unit,) if unit else ()),
+        accept_units=tuple(accept) or ((unit,) if unit else ()),
         choices=choices,
         min=low,
         max=high,
         warn_above=warn,
-        required=bool(raw.get("required", True)),
+        required=_flag(raw, "required", where, default=True),
         required_if=raw.get("required_if"),
         catalogue=catalogue,
-        max_length=int(raw.get("max_length", 500)),
+        max_length=max_length,
         help=str(raw.get("help", "")),
     )
 
@@ -262,6 +273,8 @@ def _parse_gate(raw: Any, where: str) -> Gate:
         raise TemplateError(f"{where}: each gate must be a table")
     gate_id = _text(raw, "id", f"{where}: gate")
     gwhere = f"{where}: gate '{gate_id}'"
+    if raw.get("countdown") not in (None, *COUNTDOWNS):
+        raise TemplateError(f"{gwhere}: 'countdown' must be one of {', '.join(COUNTDOWNS)}")
     return Gate(
         id=gate_id,
         requires=_text(raw, "requires", gwhere),
@@ -269,6 +282,23 @@ def _parse_gate(raw: Any, where: str) -> Gate:
         message=_text(raw, "message", gwhere),
         countdown=raw.get("countdown"),
     )
+
+
+def _flag(raw: dict[str, Any], key: str, where: str, *, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise TemplateError(f"{where}: '{key}' must be true or false")
+    return value
+
+
+def _known_units(units: list[str], where: str) -> None:
+    from .units import UnitError, canonical_unit
+
+    for unit in units:
+        try:
+            canonical_unit(unit)
+        except UnitError:
+            raise TemplateError(f"{where}: unknown unit '{unit}' in 'accept_units'") from None
 
 
 def _text(raw: dict[str, Any], key: str, where: str) -> str:

@@ -124,7 +124,7 @@ def _skin_prep(state: CaseState, now: datetime) -> list[Timer]:
         return []
     if state.instance("time_out").status != PENDING:
         return []
-    end = prep.clinical_time + minutes(state.settings.get("skin_prep_dry_minutes"))
+    end = prep.clinical_time + minutes(float(state.settings.get("skin_prep_dry_minutes")))
     return [Timer("skin_prep_dry", "Skin prep drying", prep.clinical_time, end, now)]
 
 
@@ -194,7 +194,7 @@ def _candidates(state: CaseState, now: datetime) -> list[Alarm]:
 def _working_alarms(state: CaseState, timer: Timer) -> list[Alarm]:
     assert timer.end is not None
     seq = timer.id.split(":", 1)[1]
-    warn_before = minutes(state.settings.get("working_warning_minutes"))
+    warn_before = minutes(float(state.settings.get("working_warning_minutes")))
     found = [
         Alarm(
             f"working_warning:{seq}",

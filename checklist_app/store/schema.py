@@ -14,7 +14,7 @@ TABLES = frozenset({"cases", "events", "staff", "meta"})
 
 def _create_everything(db: Database) -> None:
     """Migration 1: cases, their append-only events, staff and settings."""
-    db["cases"].create(
+    db.table("cases").create(
         {
             "id": str,
             "created": str,
@@ -31,9 +31,9 @@ def _create_everything(db: Database) -> None:
         not_null={"created", "service_date", "status", "event_count", "head_hash"},
         defaults={"event_count": 0},
     )
-    db["cases"].create_index(["service_date", "id"], index_name="cases_by_date")
-    db["cases"].create_index(["status"], index_name="cases_by_status")
-    db["events"].create(
+    db.table("cases").create_index(["service_date", "id"], index_name="cases_by_date")
+    db.table("cases").create_index(["status"], index_name="cases_by_status")
+    db.table("events").create(
         {
             "id": int,
             "case_id": str,
@@ -57,15 +57,15 @@ def _create_everything(db: Database) -> None:
         not_null={"case_id", "seq", "kind", "values_json", "clinical_time", "recorded_time", "actor"},
     )
     # UNIQUE(case_id, seq): also the index every per-case read and the head lookup use.
-    db["events"].create_index(["case_id", "seq"], index_name="events_by_case_seq", unique=True)
-    db["staff"].create(
+    db.table("events").create_index(["case_id", "seq"], index_name="events_by_case_seq", unique=True)
+    db.table("staff").create(
         {"id": int, "name": str, "role": str, "pin_hash": str, "active": int},
         pk="id",
         not_null={"name", "role"},
         defaults={"active": 1},
     )
-    db["staff"].create_index(["name", "role"], index_name="staff_name_role", unique=True)
-    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.table("staff").create_index(["name", "role"], index_name="staff_name_role", unique=True)
+    db.table("meta").create({"key": str, "value": str}, pk="key")
 
 
 # Append only: never edit or reorder a migration that has shipped.

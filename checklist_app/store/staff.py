@@ -26,17 +26,17 @@ class StaffAndSettings:
     def add_staff(self, name: str, role: str, pin_hash: str | None = None) -> int:
         """Add a staff member and return their id; a name may appear once per role."""
         with self._transaction() as db:
-            if db["staff"].count_where("name = ? AND role = ?", [name, role]):
+            if db.table("staff").count_where("name = ? AND role = ?", [name, role]):
                 raise StoreError(f"{name} ({role}) is already on the staff list; nothing was added.")
-            table = db["staff"].insert({"name": name, "role": role, "pin_hash": pin_hash, "active": 1})
-            staff_id = int(table.last_pk)
+            table = db.table("staff").insert({"name": name, "role": role, "pin_hash": pin_hash, "active": 1})
+            staff_id = int(table.last_rowid or 0)
         return staff_id
 
     def list_staff(self, active_only: bool = True) -> list[dict[str, Any]]:
         """Staff as dicts with id, name, role, has_pin and active, ordered by name then role."""
         where = "active = 1" if active_only else None
         with translated(self.path):
-            rows = self._reader()["staff"].rows_where(where, order_by="name, role")
+            rows = self._reader().table("staff").rows_where(where, order_by="name, role")
             return [_staff_entry(row) for row in rows]
 
     def staff_pin_hash(self, staff_id: int) -> str | None:
@@ -45,7 +45,7 @@ class StaffAndSettings:
     def set_staff_active(self, staff_id: int, active: bool) -> None:
         with self._transaction() as db:
             self._staff_row(staff_id)
-            db["staff"].update(staff_id, {"active": 1 if active else 0})
+            db.table("staff").update(staff_id, {"active": 1 if active else 0})
 
     def meta_get(self, key: str) -> str | None:
         with translated(self.path):
@@ -54,12 +54,12 @@ class StaffAndSettings:
 
     def meta_set(self, key: str, value: str) -> None:
         with self._transaction() as db:
-            db["meta"].upsert({"key": key, "value": value}, pk="key")
+            db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
     def _staff_row(self, staff_id: int) -> dict[str, Any]:
         with translated(self.path):
             try:
-                return self._reader()["staff"].get(staff_id)
+                return self._reader().table("staff").get(staff_id)
             except NotFoundError:
                 raise StoreError(f"There is no staff member with id {staff_id}.") from None
 

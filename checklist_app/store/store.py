@@ -152,20 +152,20 @@ class Store(StaffAndSettings):
             head = self._start_case(db, record) if record else self._head(db, case_id)
             chained = _link(case_id, events, head)
             if chained:
-                db["events"].insert_all([event_to_row(event) for event in chained])
+                db.table("events").insert_all([event_to_row(event) for event in chained])
             new_head = (head[0] + len(chained), chained[-1].hash) if chained else head
             updates: dict[str, Any] = {"event_count": new_head[0], "head_hash": new_head[1]}
             if status is not None:
                 updates["status"] = status
             if chained or status is not None:
-                db["cases"].update(case_id, updates)
+                db.table("cases").update(case_id, updates)
         self._heads[case_id] = new_head
         return chained
 
     def _start_case(self, db: Database, record: dict[str, Any]) -> Head:
-        if db["cases"].count_where("id = ?", [record["id"]]):
+        if db.table("cases").count_where("id = ?", [record["id"]]):
             raise StoreError(f"Case {record['id']} already exists; nothing was saved.")
-        db["cases"].insert({**record, "event_count": 0, "head_hash": GENESIS_HASH})
+        db.table("cases").insert({**record, "event_count": 0, "head_hash": GENESIS_HASH})
         return (0, GENESIS_HASH)
 
     def _head(self, db: Database, case_id: str) -> Head:
@@ -188,7 +188,7 @@ class Store(StaffAndSettings):
     def events(self, case_id: str) -> list[Event]:
         """The case's events in seq order, exactly as stored (hashes included)."""
         with translated(self.path):
-            rows = list(self._reader()["events"].rows_where("case_id = ?", [case_id], order_by="seq"))
+            rows = list(self._reader().table("events").rows_where("case_id = ?", [case_id], order_by="seq"))
         try:
             return [row_to_event(row) for row in rows]
         except (ValueError, TypeError) as exc:
@@ -201,15 +201,17 @@ class Store(StaffAndSettings):
     def list_cases(self, *, limit: int | None = None) -> list[CaseRow]:
         """Cases newest first (service date, then id), read through the (service_date, id) index."""
         with translated(self.path):
-            rows = self._reader()["cases"].rows_where(
-                select=", ".join(CASE_COLUMNS), order_by="service_date DESC, id DESC", limit=limit
+            rows = (
+                self._reader()
+                .table("cases")
+                .rows_where(select=", ".join(CASE_COLUMNS), order_by="service_date DESC, id DESC", limit=limit)
             )
             return [CaseRow(**row) for row in rows]
 
     def next_case_id(self, service_date: date) -> str:
         """The next free id for that day: YYYYMMDD-NNN, NNN counting from 001."""
         with translated(self.path):
-            number = self._reader()["cases"].count_where("service_date = ?", [service_date.isoformat()]) + 1
+            number = self._reader().table("cases").count_where("service_date = ?", [service_date.isoformat()]) + 1
         while True:
             candidate = f"{service_date:%Y%m%d}-{number:03d}"
             if not self.case_exists(candidate):

@@ -29,7 +29,10 @@ def test_start_case_expands_steps_per_level_and_per_side(service):
         ("cannula_placement", "T12", "right"),
         ("cannula_placement", "L1", "right"),
     ]
-    assert [k for k in keys if k[0] == "hardening_wait"] == [("hardening_wait", "T12", None), ("hardening_wait", "L1", None)]
+    assert [k for k in keys if k[0] == "hardening_wait"] == [
+        ("hardening_wait", "T12", None),
+        ("hardening_wait", "L1", None),
+    ]
     assert state.current.key == ("patient_in_room", None, None)
     assert keys.index(("cannula_removal", "T12", None)) < keys.index(("local_anesthetic", "L1", None))
 
@@ -104,7 +107,9 @@ def test_cannula_before_time_out_is_refused(service, clock, started):
 
 def test_time_out_override_needs_a_reason_and_is_recorded(service, clock, started):
     advance(service, clock, started, "time_out")
-    args = dict(case_id=started, step="cannula_placement", level="T12", side="left", values=STEP_VALUES["cannula_placement"])
+    args = dict(
+        case_id=started, step="cannula_placement", level="T12", side="left", values=STEP_VALUES["cannula_placement"]
+    )
     with pytest.raises(Refusal):
         service.record_step(**args, override_reason="   ")
     state = service.record_step(**args, override_reason="Unstable patient; time-out completed verbally")
@@ -150,7 +155,9 @@ def test_expired_cement_lot_is_refused_unless_overridden(service, clock, started
     with pytest.raises(GateClosed) as err:
         service.record_step(case_id=started, step="cement_mix", values=values)
     assert "expired on 2026-01-31" in str(err.value)
-    state = service.record_step(case_id=started, step="cement_mix", values=values, override_reason="No other lot; operator informed")
+    state = service.record_step(
+        case_id=started, step="cement_mix", values=values, override_reason="No other lot; operator informed"
+    )
     assert state.overrides[-1].values["gate"] == "expired_lot"
     assert state.batches[-1].values["lot"] == "OLD1"
 
@@ -160,10 +167,16 @@ def test_late_entry_needs_a_reason_and_keeps_both_times(service, clock, started)
     clock.advance(minutes=20)
     when = clock.now() - timedelta(minutes=8)
     with pytest.raises(Refusal) as err:
-        service.record_step(case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"], clinical_time=when)
+        service.record_step(
+            case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"], clinical_time=when
+        )
     assert err.value.field == "late_reason"
     state = service.record_step(
-        case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"], clinical_time=when, late_reason="handover"
+        case_id=started,
+        step="identity_consent",
+        values=STEP_VALUES["identity_consent"],
+        clinical_time=when,
+        late_reason="handover",
     )
     event = state.instance("identity_consent").entry.event
     assert event.clinical_time == when and event.recorded_time == clock.now() and event.late_reason == "handover"
@@ -172,14 +185,24 @@ def test_late_entry_needs_a_reason_and_keeps_both_times(service, clock, started)
 def test_entry_within_five_minutes_is_not_late(service, clock, started):
     service.record_step(case_id=started, step="patient_in_room")
     clock.advance(minutes=10)
-    state = service.record_step(case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"], clinical_time=clock.now() - timedelta(minutes=5))
+    state = service.record_step(
+        case_id=started,
+        step="identity_consent",
+        values=STEP_VALUES["identity_consent"],
+        clinical_time=clock.now() - timedelta(minutes=5),
+    )
     assert state.instance("identity_consent").entry.event.late_reason is None
 
 
 def test_clinical_time_in_the_future_or_before_pir_is_refused(service, clock, started):
     service.record_step(case_id=started, step="patient_in_room")
     with pytest.raises(Refusal, match="future"):
-        service.record_step(case_id=started, step="identity_consent", values=STEP_VALUES["identity_consent"], clinical_time=clock.now() + timedelta(minutes=5))
+        service.record_step(
+            case_id=started,
+            step="identity_consent",
+            values=STEP_VALUES["identity_consent"],
+            clinical_time=clock.now() + timedelta(minutes=5),
+        )
     with pytest.raises(Refusal, match="before the patient entered"):
         service.record_step(
             case_id=started,
@@ -191,16 +214,22 @@ def test_clinical_time_in_the_future_or_before_pir_is_refused(service, clock, st
 
 def test_correction_refers_to_the_original_which_stays_in_the_log(service, clock, started):
     advance(service, clock, started, "local_anesthetic")
-    state = service.record_step(case_id=started, step="local_anesthetic", level="T12", values=STEP_VALUES["local_anesthetic"])
+    state = service.record_step(
+        case_id=started, step="local_anesthetic", level="T12", values=STEP_VALUES["local_anesthetic"]
+    )
     original = state.instance("local_anesthetic", "T12").entry
     with pytest.raises(Refusal) as err:
         service.correct(case_id=started, seq=original.seq, values={**original.values, "volume": 15.0}, reason="")
     assert err.value.field == "reason"
-    state = service.correct(case_id=started, seq=original.seq, values={**original.values, "volume": 15.0}, reason="Misheard volume")
+    state = service.correct(
+        case_id=started, seq=original.seq, values={**original.values, "volume": 15.0}, reason="Misheard volume"
+    )
     entry = state.instance("local_anesthetic", "T12").entry
     assert entry.values["volume"] == 15.0 and entry.event.values["volume"] == 10.0
     correction = service.store.events(started)[-1]
-    assert correction.kind == ev.CORRECTION and correction.ref == original.seq and correction.reason == "Misheard volume"
+    assert (
+        correction.kind == ev.CORRECTION and correction.ref == original.seq and correction.reason == "Misheard volume"
+    )
 
 
 def test_retraction_returns_the_step_to_pending(service, clock, started):
@@ -354,7 +383,9 @@ def test_signing_order_and_lock(service, clock, started):
         service.correct(case_id=started, seq=entry.seq, values=entry.values, reason="late change")
     with pytest.raises(Refusal, match="locked"):
         service.record_step(case_id=started, step="cement_mix", values={})
-    state = service.add_addendum(case_id=started, text="Patient reports pain relief.", reason="Follow-up call", author="Dr Ada Demo")
+    state = service.add_addendum(
+        case_id=started, text="Patient reports pain relief.", reason="Follow-up call", author="Dr Ada Demo"
+    )
     assert state.status == "amended" and state.addenda[-1].actor == "Dr Ada Demo"
 
 

@@ -6,6 +6,8 @@ import os
 import re
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
@@ -286,12 +288,18 @@ def test_store_connection_itself_cannot_rewrite_events(store: Store) -> None:
 
 
 def test_no_store_source_updates_or_deletes_events() -> None:
-    forbidden = re.compile(
-        r"""UPDATE\s+["'\[`]?events\b|DELETE\s+FROM\s+["'\[`]?events\b|REPLACE\s+INTO\s+["'\[`]?events\b"""
-        r"""|INSERT\s+OR\s+REPLACE|\[\s*["']events["']\s*\]\s*\.\s*(update|delete|delete_where|upsert|upsert_all"""
-        r"""|transform|drop|truncate)\b|replace\s*=\s*True""",
-        re.IGNORECASE,
-    )
+    events = r"""["'\[`]?events\b"""
+    table = r"""(\[\s*["']events["']\s*\]|table\(\s*["']events["']\s*\))\s*\.\s*"""
+    patterns = [
+        rf"UPDATE\s+(OR\s+\w+\s+)?{events}",
+        rf"DELETE\s+FROM\s+{events}",
+        rf"REPLACE\s+INTO\s+{events}",
+        rf"DROP\s+TABLE\s+(IF\s+EXISTS\s+)?{events}",
+        r"INSERT\s+OR\s+REPLACE",
+        rf"{table}(update|delete|delete_where|upsert|upsert_all|transform|drop|truncate)\b",
+        r"replace\s*=\s*True",
+    ]
+    forbidden = re.compile("|".join(patterns), re.IGNORECASE)
     sources = sorted(STORE_SOURCE.glob("*.py"))
     assert sources
     offenders = [f"{p.name}: {m.group(0)}" for p in sources for m in forbidden.finditer(p.read_text())]
@@ -421,6 +429,33 @@ def test_second_writer_is_refused_while_read_only_open_works(store: Store, db_pa
     store.append(CASE, [event(2)])
 
 
+CRASHING_WRITER = """
+import os, sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from checklist_app.domain.events import Event
+from checklist_app.store import Store
+t = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+store = Store(Path(sys.argv[1]))
+events = [Event(case_id=sys.argv[2], seq=i, kind="step_done", clinical_time=t, recorded_time=t, actor="A")
+          for i in (1, 2, 3)]
+store.append(sys.argv[2], events, case_row={"id": sys.argv[2], "created": t, "service_date": date(2026, 11, 22),
+                                            "status": "open"})
+os._exit(0)  # die without closing: the WAL still holds the commit, the lock dies with the process
+"""
+
+
+def test_acknowledged_appends_survive_a_killed_process(db_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    subprocess.run([sys.executable, "-c", CRASHING_WRITER, str(db_path), CASE], check=True, env=env, timeout=60)
+    assert (db_path.parent / (db_path.name + "-wal")).stat().st_size > 0
+    with Store(db_path) as writer:
+        assert [e.seq for e in writer.events(CASE)] == [1, 2, 3]
+        writer.append(CASE, [event(4)])
+        assert writer.verify() == []
+
+
 def test_closing_releases_the_writer_lock(db_path: Path) -> None:
     Store(db_path).close()
     with open_store(db_path) as again:
@@ -462,6 +497,21 @@ def test_sqlite_file_of_another_program_is_refused_unchanged(tmp_path: Path) -> 
         Store(path)
     assert path.read_bytes() == before
     assert not (tmp_path / "other.db.lock").exists()
+
+
+def test_damaged_pages_are_reported_by_verify_and_refused_by_append(db_path: Path) -> None:
+    with Store(db_path) as writer:
+        writer.append(CASE, [event(seq, values={"text": "y" * 200}) for seq in range(1, 300)], case_row=case_row())
+    data = bytearray(db_path.read_bytes())
+    for page in (5, 20, 40):
+        data[4096 * page + 8 : 4096 * page + 4000] = b"\x55" * 3992
+    db_path.write_bytes(bytes(data))
+    with Store(db_path, readonly=True) as reader:
+        (problem,) = reader.verify()
+        assert "damaged" in problem.message
+    with Store(db_path) as writer, pytest.raises(StoreCorrupt, match="It has not been changed"):
+        writer.append(CASE, [event(300)])
+    assert db_path.read_bytes() == bytes(data)
 
 
 def test_full_disk_raises_store_full_and_keeps_earlier_data(db_path: Path) -> None:
@@ -594,6 +644,17 @@ def test_list_cases_is_newest_first_and_honours_limit(store: Store) -> None:
         event_count=1,
     )
     assert [c.id for c in store.list_cases(limit=2)] == ["20261122-002", "20261122-001"]
+
+
+def test_list_cases_reads_the_date_index_without_sorting(store: Store) -> None:
+    new_case(store, 1)
+    traced: list[str] = []
+    store._conn.set_trace_callback(traced.append)
+    store.list_cases(limit=50)
+    store._conn.set_trace_callback(None)
+    (query,) = [sql for sql in traced if "from" in sql.lower() and "cases" in sql and "sqlite_master" not in sql]
+    plan = " ".join(str(row[-1]) for row in store._conn.execute("EXPLAIN QUERY PLAN " + query))
+    assert "cases_by_date" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_next_case_id_counts_that_days_cases_and_skips_taken_ids(store: Store) -> None:

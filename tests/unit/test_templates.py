@@ -289,6 +289,23 @@ BROKEN = {
         ('required_if = "tip_ok"', 'required_if = "tip_confirmed"'),
         ["step 'cannula_placement'", "field 'remark'", "required_if", "'tip_confirmed'"],
     ),
+    "required_if_not_yes_no": (
+        ('required_if = "tip_ok"', 'required_if = "gauge"'),
+        ["field 'remark'", "required_if", "yes/no", "'gauge'"],
+    ),
+    "required_not_true_false": (("required = false", 'required = "no"'), ["field 'remark'", "'required'"]),
+    "max_length_not_a_number": (
+        ("required = false", 'required = false\nmax_length = "long"'),
+        ["field 'remark'", "max_length"],
+    ),
+    "unknown_accepted_unit": (
+        ('unit = "G"', 'unit = "G"\naccept_units = ["G", "furlong"]'),
+        ["field 'gauge'", "furlong"],
+    ),
+    "unknown_countdown": (
+        ('scope = "case"', 'scope = "case"\ncountdown = "egg_timer"'),
+        ["gate 'time_out'", "countdown"],
+    ),
 }
 
 
