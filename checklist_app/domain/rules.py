@@ -61,6 +61,9 @@ def validate_values(state: CaseState, spec: StepSpec, raw: Mapping[str, Any]) ->
 def _step_specific(spec: StepSpec, values: dict[str, Any]) -> None:
     if spec.id == "antibiotic" and values.get("given") is False and not values.get("not_given_reason"):
         raise Refusal("not_given_reason", "say why no antibiotic was given")
+    allergies = values.get("allergies")
+    if spec.id == "prechecks" and isinstance(allergies, list) and "none" in allergies and len(allergies) > 1:
+        raise Refusal("allergies", "'No known allergy' cannot be combined with an allergy")
 
 
 def _clean(state: CaseState, fspec: FieldSpec, value: Any) -> Any:
