@@ -450,6 +450,12 @@ class ChecklistService:
         if state.signature(role):
             raise Refusal("role", f"the {role} has already signed")
         if role == "nurse":
+            nurses = {state.current_nurse} | {
+                str(e.values.get("name")) for e in state.staff_changes if e.values.get("role") == "nurse"
+            }
+            nurses |= {state.setup.team.nurse} if state.setup else set()
+            if person not in nurses:
+                raise Refusal("name", f"{person} is not a nurse of this case (hand over first)")
             pending = [i.label for i in state.instances if i.status == PENDING]
             if pending:
                 raise Refusal("case", f"{len(pending)} step(s) still pending, first: {pending[0]}")

@@ -84,7 +84,7 @@ class Catalogue:
     def by_gtin(self, gtin: str) -> Product | None:
         """The product with this GTIN (8 to 14 digits, any zero padding), or None if unknown or invalid."""
         try:
-            wanted = _gtin14(gtin)
+            wanted = gtin14(gtin)
         except ValueError:
             return None
         products: list[Product] = [*self.cements, *self.balloons]
@@ -190,7 +190,7 @@ def _value(value: Any, rule: str, where: str) -> Any:
             raise CatalogueError(f"{where} must be non-empty text")
         if rule == "gtin":
             try:
-                return _gtin14(value)
+                return gtin14(value)
             except ValueError as exc:
                 raise CatalogueError(f"{where}: {exc}") from None
         return value.strip()
@@ -204,7 +204,7 @@ def _value(value: Any, rule: str, where: str) -> Any:
     return number
 
 
-def _gtin14(text: str) -> str:
+def gtin14(text: str) -> str:
     """A GTIN-8/12/13/14 checked (digits and GS1 check digit) and zero-padded to 14 digits."""
     digits = text.strip() if isinstance(text, str) else ""
     if not (digits.isascii() and digits.isdigit()) or len(digits) not in (8, 12, 13, 14):

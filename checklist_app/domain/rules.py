@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from .catalogue import gtin14
 from .errors import Refusal
 from .setup import SIDES, clean_text
 from .state import DONE, CaseState
@@ -29,6 +30,22 @@ class GateClosed(Refusal):
     def __init__(self, gates: list[Gate]) -> None:
         super().__init__("gate", "; ".join(g.message for g in gates))
         self.gates = gates
+
+
+def check_gtin_matches(state: CaseState, spec: StepSpec, values: Mapping[str, Any]) -> None:
+    """A scanned or typed GTIN must belong to the product chosen for a batch or kit."""
+    product_field = next((f for f in spec.fields if f.type == "product"), None)
+    gtin = values.get("gtin")
+    if product_field is None or not gtin or product_field.id not in values:
+        return
+    try:
+        gtin14(str(gtin))
+    except ValueError as exc:
+        raise Refusal("gtin", str(exc)) from None
+    product = find_product(state, product_field.catalogue or "", str(values[product_field.id]))
+    scanned = state.catalogue.by_gtin(str(gtin))
+    if product is not None and scanned is not None and scanned.id != product.id:
+        raise Refusal("gtin", f"GTIN {gtin} belongs to {scanned.name}, not to {product.name}")
 
 
 def validate_values(state: CaseState, spec: StepSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -55,6 +72,7 @@ def validate_values(state: CaseState, spec: StepSpec, raw: Mapping[str, Any]) ->
         elif needed and fspec.id not in values:
             raise Refusal(fspec.id, f"'{fspec.label}' is required")
     _step_specific(spec, values)
+    check_gtin_matches(state, spec, values)
     return values
 
 
@@ -261,7 +279,7 @@ def _hardened(state: CaseState, level: str | None, when: datetime) -> bool:
 def expired_lot_gate(spec: StepSpec, values: Mapping[str, Any], when: datetime) -> Gate | None:
     """An expired cement or balloon lot is refused unless overridden with a reason."""
     expiry = values.get("expiry")
-    if not expiry or date.fromisoformat(str(expiry)) >= when.date():
+    if not expiry or date.fromisoformat(str(expiry)) >= when.astimezone().date():  # the room's local date
         return None
     return Gate(
         id="expired_lot",

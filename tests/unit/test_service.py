@@ -426,3 +426,27 @@ def test_failed_write_is_not_shown_and_nothing_is_lost(service, clock, started, 
     state = service.state(started)
     assert state.instance("identity_consent").status == PENDING
     assert state.instance("patient_in_room").status == DONE
+
+
+def test_only_a_nurse_of_the_case_signs_as_nurse(service, clock, started):
+    complete_case(service, clock, started)
+    with pytest.raises(Refusal) as err:
+        service.sign(case_id=started, name="Somebody Else", role="nurse")
+    assert err.value.field == "name"
+    service.change_staff(case_id=started, role="nurse", name="Nurse Eli Example", reason="handover")
+    service.sign(case_id=started, name="Nurse Eli Example", role="nurse")
+
+
+def test_gtin_must_match_the_chosen_product(service, started):
+    cement, other = service.catalogue.cements[0], service.catalogue.cements[1]
+    values = {"product": cement.id, "lot": "L1", "expiry": "2030-01-01", "gtin": other.gtin}
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step="cement_mix", values=values)
+    assert err.value.field == "gtin" and other.name in str(err.value)
+    with pytest.raises(Refusal, match="GTIN"):
+        service.record_step(
+            case_id=started,
+            step="cement_mix",
+            values={**values, "gtin": cement.gtin[:-1] + str((int(cement.gtin[-1]) + 1) % 10)},
+        )
+    service.record_step(case_id=started, step="cement_mix", values={**values, "gtin": cement.gtin})
