@@ -59,7 +59,10 @@ def duration(span: timedelta | None) -> str:
 
 
 def format_number(value: float | int) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """Numbers as read off a device: 249.832 -> '249.8', 1.15 -> '1.15', 2.0 -> '2'."""
+    if not isinstance(value, float):
+        return str(value)
+    return f"{round(value, 1 if abs(value) >= 100 else 2):g}"
 
 
 def format_value(state: CaseState | None, spec: FieldSpec, value: Any) -> str:
@@ -69,8 +72,8 @@ def format_value(state: CaseState | None, spec: FieldSpec, value: Any) -> str:
     if spec.type == "bool":
         return "Yes" if value else "No"
     if spec.type in ("number", "integer"):
-        unit = spec.unit or ""
-        return f"{format_number(value)} {unit}".strip() if unit not in ("%",) else f"{format_number(value)}%"
+        unit = "" if spec.unit == "ratio" else spec.unit or ""
+        return f"{format_number(value)}%" if unit == "%" else f"{format_number(value)} {unit}".strip()
     if spec.type == "choice":
         return spec.choice_label(str(value))
     if spec.type == "multi":

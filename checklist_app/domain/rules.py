@@ -193,10 +193,13 @@ def value_warnings(state: CaseState, spec: StepSpec, values: Mapping[str, Any]) 
     for fspec in spec.fields:
         value = values.get(fspec.id)
         limit = warn_limit(state, spec, fspec, values)
-        if isinstance(value, (int, float)) and limit is not None and value > limit:
-            found.append(
-                (fspec.id, f"{fspec.label} {value:g} {fspec.unit} is above the warning limit of {limit:g} {fspec.unit}")
-            )
+        if not isinstance(value, (int, float)) or limit is None:
+            continue
+        # Substantial radiation dose levels (SIR) count when reached; other limits when exceeded.
+        dose = str(fspec.warn_above).startswith("setting:dose_")
+        if value > limit or (dose and value == limit):
+            verb = "reaches the substantial-dose level" if dose else "is above the warning limit"
+            found.append((fspec.id, f"{fspec.label} {value:g} {fspec.unit} {verb} of {limit:g} {fspec.unit}"))
     return found
 
 

@@ -1,0 +1,118 @@
+"""The note's body as reportlab flowables: headings, prose, label/value grids and tables that wrap and split."""
+
+from __future__ import annotations
+
+import math
+from xml.sax.saxutils import escape
+
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import Flowable
+
+from . import model
+from .model import Fields, Section, Text
+from .styles import GRID, HEAD_FILL, Styles, alert_fill
+
+KEEP_WITH_HEADING = 22 * mm  # room a heading needs below it: itself and a few lines or rows
+TALL_ROW = 130 * mm  # a row taller than this might not fit on a page: let it split
+CELL_PADDING = 6  # points, left plus right, of every cell
+
+
+def markup(text: str) -> str:
+    """User text made safe for a Paragraph: XML-escaped, line breaks kept."""
+    return escape(text).replace("\n", "<br/>")
+
+
+FIELD_STYLE = [
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LINEBELOW", (0, 0), (-1, -1), 0.25, GRID),
+    ("LEFTPADDING", (0, 0), (-1, -1), 2),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+    ("TOPPADDING", (0, 0), (-1, -1), 2),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+]
+GRID_STYLE = [
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
+    ("GRID", (0, 0), (-1, -1), 0.25, GRID),
+    ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+]
+
+
+def section_flowables(section: Section, width: float, st: Styles) -> list[Flowable]:
+    """A section's heading and blocks as flowables for a frame `width` points wide."""
+    # A heading never ends a page, yet a long section starts right away instead of on a fresh page.
+    flowables: list[Flowable] = [CondPageBreak(KEEP_WITH_HEADING), Paragraph(markup(section.title), st.heading)]
+    for block in section.blocks:
+        if isinstance(block, Text):
+            flowables.append(_text(block, st))
+        elif isinstance(block, Fields):
+            flowables.append(_fields(block, width, st))
+        else:
+            flowables += _table(block, width, st)
+    flowables.append(Spacer(1, 2 * mm))
+    return flowables
+
+
+def _text(block: Text, st: Styles) -> Paragraph:
+    style = {"alert": st.alert, "muted": st.muted}.get(block.tone, st.body)
+    lead = f"<b>{markup(block.label)}</b> " if block.label else ""
+    return Paragraph(lead + markup(block.text), style)
+
+
+def _fields(block: Fields, width: float, st: Styles) -> Table:
+    per_row = max(1, block.pairs_per_row)
+    flat = [cell for pair in block.rows for cell in pair]
+    flat += [""] * (-len(flat) % (2 * per_row))
+    texts = [flat[i : i + 2 * per_row] for i in range(0, len(flat), 2 * per_row)]
+    label_share = 0.27 if per_row == 1 else 0.7 / per_row
+    widths = [width * (label_share if i % 2 == 0 else (1 / per_row - label_share)) for i in range(2 * per_row)]
+    styles = [st.label if i % 2 == 0 else st.cell for i in range(2 * per_row)]
+    rows = [[_cell(t, styles[i], widths[i]) for i, t in enumerate(row)] for row in texts]
+    fonts = [("FONT", (i, 0), (i, -1), s.fontName, s.fontSize, s.leading) for i, s in enumerate(styles)]
+    return _grid(rows, texts, widths, FIELD_STYLE + fonts, st.cell.fontSize)
+
+
+def _table(block: model.Table, width: float, st: Styles) -> list[Flowable]:
+    total = sum(block.widths) or 1
+    widths = [width * w / total for w in block.widths]
+    texts = [list(block.header), *map(list, block.rows), *([list(block.totals)] if block.totals else [])]
+    bold = {0, len(texts) - 1} if block.totals else {0}
+    styles = [st.th if i in bold else st.td for i in range(len(texts))]
+    rows = [[_cell(c, styles[i], widths[j]) for j, c in enumerate(row)] for i, row in enumerate(texts)]
+    commands = GRID_STYLE + [("BACKGROUND", (0, i + 1), (-1, i + 1), alert_fill()) for i in block.flagged]
+    commands += [("FONT", (0, i), (-1, i), s.fontName, s.fontSize, s.leading) for i, s in enumerate(styles)]
+    if block.totals:
+        commands.append(("BACKGROUND", (0, -1), (-1, -1), HEAD_FILL))
+    table = _grid(rows, texts, widths, commands, st.td.fontSize, repeat_rows=1)
+    caption = [CondPageBreak(KEEP_WITH_HEADING), Paragraph(markup(block.caption), st.caption)] if block.caption else []
+    return [*caption, table, Spacer(1, 1.5 * mm)]
+
+
+def _cell(text: str, style: ParagraphStyle, width: float) -> str | Paragraph:
+    """One-line text as a plain string (drawn as is, nothing to escape, fast); anything longer as a Paragraph."""
+    if "\n" not in text and stringWidth(text, style.fontName, style.fontSize) <= width - CELL_PADDING:
+        return text
+    return Paragraph(markup(text), style)
+
+
+def _grid(rows, texts, widths, commands, font_size: float, *, repeat_rows: int = 0) -> Table:
+    """A table whose rows stay whole on a page, unless a row may be too tall for any page (then it splits)."""
+    tall = any(_estimated_height(row, widths, font_size) > TALL_ROW for row in texts)
+    table = Table(rows, colWidths=widths, repeatRows=repeat_rows, splitInRow=1 if tall else 0)
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def _estimated_height(row: list[str], widths: list[float], font_size: float) -> float:
+    """A generous guess of a row's height in points: wrapped lines times the leading."""
+    lines = 0
+    for text, width in zip(row, widths, strict=False):
+        per_line = max(1.0, (width - 6) / (font_size * 0.62))
+        lines = max(lines, sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n")))
+    return lines * font_size * 1.25

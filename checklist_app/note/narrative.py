@@ -1,0 +1,391 @@
+"""The technique narrative: clinical prose written from the recorded steps (values in force after corrections)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..domain.present import product_name
+from ..domain.state import NOT_APPLICABLE, CaseState, Entry
+from .model import Text
+from .words import (
+    access,
+    answered,
+    article,
+    checked_items,
+    choice,
+    clock,
+    done,
+    join_words,
+    lower_first,
+    ml,
+    number,
+    qty,
+    sentence,
+    side_word,
+    sides_phrase,
+)
+
+ANAESTHESIA = {
+    "local": "Local anaesthesia alone was started",
+    "local_sedation": "Local anaesthesia with moderate sedation was started",
+    "mac": "Monitored anaesthesia care (MAC) was started",
+    "regional": "Regional anaesthesia was started",
+    "general": "General anaesthesia was induced",
+}
+IMAGING = {
+    "single_c_arm": "fluoroscopy with a single C-arm",
+    "biplane": "biplane fluoroscopy",
+    "ct_guided": "CT guidance",
+}
+STOPS = {
+    "posterior_quarter": "stopped on reaching the posterior quarter of the body",
+    "leak": "stopped because of a leak",
+    "adequate_fill": "stopped at adequate fill",
+    "resistance": "stopped for high resistance",
+}
+CLOSURE = {
+    "none": "no skin closure was needed",
+    "adhesive_strips": "the incisions were closed with adhesive skin strips",
+    "suture": "the incisions were closed with sutures",
+}
+DRESSING = {
+    "adhesive": "a sterile adhesive dressing was applied",
+    "transparent_film": "a transparent film dressing was applied",
+    "gauze_tape": "gauze and tape were applied",
+    "none": "no dressing was applied",
+}
+
+
+def technique(state: CaseState) -> tuple[Text, ...]:
+    """The narrative: preparation, one paragraph per level, then closure."""
+    assert state.setup is not None
+    paragraphs = [Text(_preparation(state), label="Preparation.")]
+    for planned in state.setup.levels:
+        text = _level(state, planned.level, planned.sides)
+        label = f"{planned.level} ({access(planned.sides)})."
+        paragraphs.append(Text(text or "No step of this level has been recorded yet.", label=label))
+    paragraphs.append(Text(_closing(state) or "Closure has not been recorded yet.", label="Completion."))
+    return tuple(paragraphs)
+
+
+def _preparation(state: CaseState) -> str:
+    parts = [
+        _arrival(state),
+        _anaesthesia(state),
+        _antibiotic(state),
+        _position(state),
+        _imaging(state),
+        _localisation(state),
+        _skin(state),
+        _time_out(state),
+    ]
+    return " ".join(sentence(p) for p in parts if p)
+
+
+def _arrival(state: CaseState) -> str:
+    pir = state.milestone("PIR")
+    text = f"the patient was brought into the procedure room at {clock(pir)}" if pir else ""
+    entry = done(state, "identity_consent")
+    if entry is None:
+        return text
+    confirmed = _confirmed(state, "identity_consent", entry.values)
+    return f"{text}; {confirmed}" if text else confirmed
+
+
+def _confirmed(state: CaseState, step: str, values: dict[str, Any]) -> str:
+    """'identity, procedure and consent confirmed' naming any item answered no."""
+    yes, no = checked_items(state, step, values)
+    text = "identity, procedure, levels, sides and consent were checked" if yes else ""
+    return text + (f" (NOT confirmed: {join_words(no)})" if no else "")
+
+
+def _anaesthesia(state: CaseState) -> str:
+    entry = done(state, "anesthesia_start")
+    if entry is None:
+        return ""
+    kind = str(entry.values.get("type", ""))
+    text = ANAESTHESIA.get(kind, f"{choice(state, 'anesthesia_start', 'type', kind)} was started")
+    provider = state.setup.team.anaesthesia if state.setup else ""
+    return f"{text} at {clock(entry.clinical_time)}" + (f" by {provider}" if provider else "")
+
+
+def _antibiotic(state: CaseState) -> str:
+    entry = answered(state, "antibiotic")
+    if entry is None:
+        return ""
+    if entry.status == NOT_APPLICABLE:
+        return f"antibiotic prophylaxis was not applicable ({entry.event.reason})"
+    values = entry.values
+    if values.get("given"):
+        dose = qty(values.get("dose"), "mg", 0)
+        return f"{values.get('drug', 'an antibiotic')} {dose} was given as prophylaxis at {clock(entry.clinical_time)}"
+    return f"no antibiotic prophylaxis was given ({values.get('not_given_reason', 'no reason recorded')})"
+
+
+def _position(state: CaseState) -> str:
+    entry = done(state, "prone_positioning")
+    if entry is None:
+        return ""
+    values = entry.values
+    arms = lower_first(choice(state, "prone_positioning", "arms", values.get("arms")))
+    text = f"the patient was positioned prone, {arms}" if values.get("prone") else "prone position NOT confirmed"
+    cares = [
+        "pressure points were padded" if values.get("pressure_points") else "pressure points were NOT padded",
+        "the eyes and face protected" if values.get("eyes_face") else "the eyes and face were NOT protected",
+    ]
+    return f"{text}; {join_words(cares)}"
+
+
+def _imaging(state: CaseState) -> str:
+    entry = done(state, "imaging_setup")
+    if entry is None:
+        return ""
+    value = str(entry.values.get("modality", ""))
+    guidance = IMAGING.get(value) or lower_first(choice(state, "imaging_setup", "modality", value))
+    return f"the procedure was performed under {guidance}"
+
+
+def _localisation(state: CaseState) -> str:
+    assert state.setup is not None
+    both: list[tuple[str, list[str]]] = []
+    partial: list[tuple[str, list[str]]] = []
+    for level in state.setup.level_names:
+        entry = done(state, "level_localization", level)
+        if entry is None:
+            continue
+        views = [v for v, key in (("AP", "ap_confirmed"), ("lateral", "lateral_confirmed")) if entry.values.get(key)]
+        (both if len(views) == 2 else partial).append((level, views))
+    parts = []
+    if both:
+        verb = "was" if len(both) == 1 else "were"
+        parts.append(f"{join_words(lv for lv, _ in both)} {verb} localised on AP and lateral views")
+    for level, views in partial:
+        parts.append(f"{level} was localised on the {views[0]} view only" if views else f"{level} was NOT localised")
+    return "; ".join(parts)
+
+
+def _skin(state: CaseState) -> str:
+    entry = done(state, "skin_prep")
+    if entry is None:
+        return ""
+    agent = lower_first(choice(state, "skin_prep", "agent", entry.values.get("agent")))
+    return f"the skin was prepared with {agent} and draped"
+
+
+def _time_out(state: CaseState) -> str:
+    entry = done(state, "time_out")
+    text = f"the WHO time-out was completed at {clock(entry.clinical_time)}" if entry else ""
+    for override in state.overrides:
+        if override.values.get("gate") == "time_out":
+            where = " ".join(p for p in (override.level, override.side) if p)
+            before = f"the first cannula ({where})" if where else "the first cannula"
+            text += ("; " if text else "") + (
+                f"{before} was placed at {clock(override.clinical_time)} before the time-out was completed "
+                f"(hard stop overridden, reason: {override.reason}; recorded by {override.actor})"
+            )
+    return text
+
+
+# -- one level ------------------------------------------------------------------------------
+def _level(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+    parts: list[Callable[[CaseState, str, tuple[str, ...]], str]] = [
+        _anaesthetic_and_incision,
+        _cannulas,
+        _biopsy,
+        _balloons,
+        _balloon_removal,
+        _cement,
+        _hardening_and_removal,
+        _not_applicable,
+    ]
+    return " ".join(sentence(text) for part in parts if (text := part(state, level, sides)))
+
+
+def _anaesthetic_and_incision(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+    local, incision = done(state, "local_anesthetic", level), done(state, "incision", level)
+    text = ""
+    if local is not None:
+        values = local.values
+        strength = qty(values.get("concentration"), "%", 2)
+        text = (
+            f"{qty(values.get('volume'), 'mL')} of {values.get('drug', 'local anaesthetic')} {strength} was infiltrated"
+        )
+    if incision is not None:
+        cut = f"a stab incision was made at {clock(incision.clinical_time)}"
+        text = f"{text} and {cut}" if text else cut
+    return text
+
+
+def _cannulas(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+    entries = {s: e for s in sides if (e := done(state, "cannula_placement", level, s))}
+    if not entries:
+        return ""
+    phrases = {s: _cannula_phrase(state, e.values) for s, e in entries.items()}
+    if len(set(phrases.values())) == 1:
+        gauge, approach = next(iter(phrases.values()))
+        if len(entries) > 1:
+            text = f"{gauge} cannulas were placed on the {sides_phrase(entries)} by {approach}"
+        else:
+            text = f"{article(gauge)} {gauge} cannula was placed on the {sides_phrase(entries)} by {approach}"
+    else:
+        each = [f"on the {side_word(s)}, {article(g)} {g} cannula by {a}" for s, (g, a) in phrases.items()]
+        return f"cannulas were placed under live fluoroscopy: {'; '.join(each)}; {_tips(entries)}"
+    return f"{text} under live fluoroscopy, {_tips(entries)}"
+
+
+def _cannula_phrase(state: CaseState, values: dict[str, Any]) -> tuple[str, str]:
+    approach = lower_first(choice(state, "cannula_placement", "approach", values.get("approach")))
+    return f"{number(values.get('gauge'), 0)} G", f"{article(approach)} {approach} approach"
+
+
+def _tips(entries: dict[str, Entry]) -> str:
+    missing = []
+    for side, entry in entries.items():
+        views = [v for v, key in (("AP", "tip_ap"), ("lateral", "tip_lateral")) if not entry.values.get(key)]
+        if views:
+            missing.append(f"NOT confirmed on the {join_words(views)} view on the {side_word(side)}")
+    confirmed = "the tip position confirmed on AP and lateral views"
+    return confirmed if not missing else f"tip position {'; '.join(missing)}"
+
+
+def _biopsy(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+    entry = done(state, "biopsy", level)
+    if entry is None:
+        return ""
+    values = entry.values
+    if not values.get("taken"):
+        return "no biopsy was taken"
+    container = lower_first(choice(state, "biopsy", "container", values.get("container")))
+    text = f"a bone biopsy was taken from the {side_word(values.get('side'))} side into {container}"
+    text += "; the label was read back" if values.get("label_read_back") else "; the label was NOT read back"
+    return text + (" and the specimen sent to the laboratory" if values.get("sent") else "; the specimen was NOT sent")
+
+
+def _balloons(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+    groups: dict[tuple[str, str], list[str]] = {}
+    for side in sides:
+        entry = done(state, "balloon_inflation", level, side)
+        if entry is None:
+            continue
+        values = entry.values
+        name = product_name(state, "balloon", str(values.get("balloon", "")))
+        end = lower_first(choice(state, "balloon_inflation", "end_point", values.get("end_point")))
+        groups.setdefault((name, str(values.get("lot_udi", ""))), []).append(
+            f"to {qty(values.get('pressure'), 'psi', 0)} and {ml(values.get('volume'))} "
+            f"on the {side_word(side)} (end point: {end})"
+        )
+    clauses = []
+    for (name, lot), inflations in groups.items():
+        subject = "the balloon" if len(inflations) == 1 else "the balloons"
+        verb = "was" if len(inflations) == 1 else "were"
+        clauses.append(f"{subject} ({name}, lot {lot}) {verb} inflated {join_words(inflations)}")
+    return "; ".join(clauses)
+
+
+def _balloon_removal(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+    entries = {s: e for s in sides if (e := done(state, "balloon_removal", level, s))}
+    if not entries:
+        return ""
+    broken = [s for s, e in entries.items() if e.values.get("intact") is False]
+    if not broken:
+        subject = "both balloons were" if len(entries) > 1 else "the balloon was"
+        return f"{subject} deflated and removed intact"
+    return f"the {sides_phrase(broken)} balloon was NOT intact on removal (complication)"
+
+
+def _cement(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+    groups: dict[int, list[str]] = {}
+    for side in sides:
+        entry = done(state, "cement_injection", level, side)
+        if entry is None:
+            continue
+        values = entry.values
+        stop = STOPS.get(str(values.get("stop_reason")), "")
+        detail = ", ".join(p for p in (stop, _leak(state, values)) if p)
+        groups.setdefault(int(values.get("batch", 0)), []).append(
+            f"{ml(values.get('volume'))} on the {side_word(side)} ({detail})"
+        )
+    clauses = []
+    for seq, doses in groups.items():
+        batch = state.entry_for(seq)
+        values = batch.values if batch else {}
+        name = product_name(state, "cement", str(values.get("product", "")))
+        clauses.append(
+            f"{name} (lot {values.get('lot', '—')}) was injected under lateral fluoroscopy: {join_words(doses)}"
+        )
+    return "; ".join(clauses)
+
+
+def _leak(state: CaseState, values: dict[str, Any]) -> str:
+    leak = str(values.get("leak", ""))
+    if leak in ("", "none"):
+        return "no leak"
+    where = lower_first(choice(state, "cement_injection", "leak", leak))
+    return f"{where} leak, {'SYMPTOMATIC' if values.get('symptomatic') else 'asymptomatic'}"
+
+
+def _hardening_and_removal(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+    wait, removal = done(state, "hardening_wait", level), done(state, "cannula_removal", level)
+    parts = []
+    if wait is not None:
+        hard = wait.values.get("sample_hard")
+        parts.append(
+            f"the cement sample on the table was confirmed hard at {clock(wait.clinical_time)}"
+            if hard
+            else "the cement sample was NOT confirmed hard"
+        )
+    override = state.gate_overridden("hardening", "cannula_removal", level, None)
+    early = (
+        f", before the end of the hardening countdown (hard stop overridden, reason: {override.reason}; "
+        f"recorded by {override.actor})"
+        if override is not None
+        else ""
+    )
+    if removal is not None:
+        stasis = "haemostasis achieved" if removal.values.get("haemostasis") else "haemostasis NOT confirmed"
+        parts.append(f"the cannulas were removed at {clock(removal.clinical_time)}{early}; {stasis}")
+    elif early:
+        parts.append("the hardening hard stop was overridden" + early[early.index(" (") :])
+    return "; ".join(parts)
+
+
+def _not_applicable(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+    found = []
+    for inst in state.instances:
+        entry = inst.entry
+        if inst.level == level and entry is not None and entry.status == NOT_APPLICABLE:
+            where = f" ({side_word(inst.side)})" if inst.side else ""
+            found.append(f"{lower_first(inst.spec.title)}{where} was not applicable ({entry.event.reason})")
+    return "; ".join(found)
+
+
+def _closing(state: CaseState) -> str:
+    parts = []
+    entry = done(state, "closure")
+    if entry is not None:
+        values = entry.values
+        closure = CLOSURE.get(str(values.get("closure")), f"skin closure: {values.get('closure')}")
+        dressing = DRESSING.get(str(values.get("dressing")), f"dressing: {values.get('dressing')}")
+        parts.append(f"{closure} and {dressing}")
+    finish = state.milestone("PF")
+    if finish is not None:
+        parts.append(f"the procedure finished at {clock(finish)}")
+    out = done(state, "sign_out")
+    if out is not None:
+        parts.append(_sign_out(state, out.values))
+    leave = state.milestone("POR")
+    if leave is not None:
+        parts.append(f"the patient left the room at {clock(leave)}")
+    return " ".join(sentence(p) for p in parts)
+
+
+def _sign_out(state: CaseState, values: dict[str, Any]) -> str:
+    counts = "correct" if values.get("counts_correct") else "NOT correct"
+    specimens = lower_first(choice(state, "sign_out", "specimens", values.get("specimens")))
+    text = f"at the WHO sign-out the needle and sharps counts were {counts} (specimens: {specimens})"
+    if values.get("equipment_problems"):
+        text += f"; equipment problem reported: {values.get('equipment_details', 'no details given')}"
+    if values.get("recovery_concerns"):
+        text += f"; key concerns for recovery: {values['recovery_concerns']}"
+    return text

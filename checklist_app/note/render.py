@@ -1,0 +1,168 @@
+"""The operative note as PDF bytes: reportlab platypus, an embedded Unicode font, reproducible output."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import UTC
+from functools import partial
+
+from reportlab import rl_config
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
+
+from . import model
+from .layout import markup, section_flowables
+from .model import NoteContent
+from .styles import BODY_FONT, BOLD_FONT, GRID, Styles, styles
+
+MARGIN = 15 * mm
+FOOTER_HEIGHT = 12 * mm
+_BUILD_LOCK = threading.Lock()  # reportlab keeps some global state; one build at a time
+
+
+def render_pdf(content: NoteContent, *, pagesize: tuple[float, float] = A4) -> bytes:
+    """The note as PDF bytes; the same content always gives the same bytes."""
+    st = styles()
+    width = pagesize[0] - 2 * MARGIN
+    header = _header_table(content.header, width, st)
+    _, header_height = header.wrap(width, pagesize[1])
+    story = [flowable for section in content.sections for flowable in section_flowables(section, width, st)]
+    buffer = io.BytesIO()
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN + header_height + 4 * mm,
+        bottomMargin=MARGIN + FOOTER_HEIGHT,
+        title=content.metadata.title,
+        author=content.metadata.author,
+        subject=content.metadata.subject,
+        creator=content.metadata.creator,
+        keywords=content.metadata.keywords,
+        invariant=1,
+        lang="en",
+    )
+    frame = Frame(doc.leftMargin, doc.bottomMargin, width, doc.height, id="body", leftPadding=0, rightPadding=0)
+    on_page = partial(_decorate_page, header=header, header_height=header_height, content=content)
+    doc.addPageTemplates([PageTemplate(id="note", frames=[frame], onPage=on_page)])
+    maker = partial(_NumberedCanvas, content=content)
+    with _BUILD_LOCK:
+        a85, rl_config.useA85 = rl_config.useA85, 0  # binary (compressed) streams: smaller and faster
+        try:
+            doc.build(story, canvasmaker=maker)
+        finally:
+            rl_config.useA85 = a85
+    return buffer.getvalue()
+
+
+# -- page furniture ---------------------------------------------------------------------------
+class _FixedStamp:
+    """A creation time for reportlab's document info, taken from the case instead of the clock."""
+
+    def __init__(self, moment) -> None:
+        utc = moment.astimezone(UTC)
+        self.t = utc.timestamp()
+        self.YMDhms = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
+        self.dhh = self.dmm = 0
+        self.tzname = "UTC"
+
+
+class _NumberedCanvas(Canvas):
+    """Holds every page until the end so the footer can say 'Page X of Y'; dates and id come from the case."""
+
+    def __init__(self, *args, content: NoteContent, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._note = content
+        self._pages: list[dict] = []
+        self._doc._timeStamp = _FixedStamp(content.metadata.created)
+        self._doc.updateSignature(content.metadata.document_id)
+
+    def showPage(self) -> None:
+        """Keep the finished page; it is written out in `save` once the page count is known."""
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        """Draw each page's footer ('Page X of Y') and write the document."""
+        total = len(self._pages)
+        for number, page in enumerate(self._pages, start=1):
+            self.__dict__.update(page)
+            _footer(self, self._note, number, total)
+            super().showPage()
+        super().save()
+
+
+def _footer(canvas: Canvas, content: NoteContent, number: int, total: int) -> None:
+    width, _ = canvas._pagesize
+    head = content.header
+    y = MARGIN + FOOTER_HEIGHT - 5 * mm
+    canvas.saveState()
+    canvas.setStrokeColor(GRID)
+    canvas.setLineWidth(0.5)
+    canvas.line(MARGIN, y + 9, width - MARGIN, y + 9)
+    canvas.setFont(BODY_FONT, 7.5)
+    canvas.setFillColor(colors.black)
+    canvas.drawString(MARGIN, y, f"Record {head.record_id}")
+    canvas.setFont(BOLD_FONT, 7.5)
+    canvas.drawCentredString(width / 2, y, f"{head.status}: {head.status_detail}")
+    canvas.setFont(BODY_FONT, 7.5)
+    canvas.drawRightString(width - MARGIN, y, f"Page {number} of {total}")
+    canvas.restoreState()
+
+
+def _decorate_page(canvas: Canvas, doc, *, header: Table, header_height: float, content: NoteContent) -> None:
+    """Watermark (under the text) and the identifying header, on every page."""
+    width, height = canvas._pagesize
+    canvas.saveState()
+    canvas.setFillColor(
+        colors.Color(0.85, 0.85, 0.85) if content.status == model.DRAFT else colors.Color(0.93, 0.93, 0.93)
+    )
+    canvas.setFont(BOLD_FONT, 96 if content.status != model.AMENDED else 80)
+    canvas.translate(width / 2, height / 2)
+    canvas.rotate(45)
+    canvas.drawCentredString(0, -30, content.status)
+    canvas.restoreState()
+    header.drawOn(canvas, MARGIN, height - MARGIN - header_height)
+    canvas.saveState()
+    canvas.setStrokeColor(colors.black)
+    canvas.setLineWidth(0.8)
+    y = height - MARGIN - header_height - 1.5 * mm
+    canvas.line(MARGIN, y, width - MARGIN, y)
+    canvas.restoreState()
+
+
+def _header_table(head: model.Header, width: float, st: Styles) -> Table:
+    def cell(label: str, value: str) -> Paragraph:
+        return Paragraph(f'<font size="6.5" color="#555555">{markup(label)}</font><br/><b>{markup(value)}</b>', st.cell)
+
+    rows = [
+        [Paragraph(markup(head.facility), st.facility), Paragraph(markup(head.title), st.title), "", ""],
+        [
+            cell("Patient", head.patient_name),
+            cell("MRN", head.mrn),
+            cell("Date of birth", head.date_of_birth),
+            cell("Date of service", head.date_of_service),
+        ],
+    ]
+    table = Table(rows, colWidths=[width * f for f in (0.43, 0.23, 0.17, 0.17)])
+    table.setStyle(
+        TableStyle(
+            [
+                ("SPAN", (1, 0), (3, 0)),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
+
+
+__all__ = ["markup", "render_pdf"]

@@ -1,0 +1,94 @@
+"""The note as PDF: every section and value comes back out of the text, on pages that identify the patient."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from checklist_app.domain.present import describe_event
+from checklist_app.note import note_content, render_pdf
+from tests.note.note_cases import KYPHO, block_strings, body_text, build_kyphoplasty, pdf_pages, squash
+
+
+@pytest.mark.parametrize("case", ["kypho", "vertebro"])
+def test_every_section_block_and_event_prints(case, request):
+    state, content = request.getfixturevalue(case)
+    pages = pdf_pages(render_pdf(content))
+    body = body_text(pages, content)
+    missing = [text for text in block_strings(content) if squash(text) not in body]
+    assert missing == []
+    unprinted = [e.seq for e in state.events if squash(describe_event(state, e)) not in body]
+    assert unprinted == []
+
+
+def test_people_and_free_text_print_verbatim(kypho_pdf):
+    _, _, pdf = kypho_pdf
+    text = squash("".join(pdf_pages(pdf)))
+    for value in KYPHO.values():
+        assert squash(value) in text, value
+    assert squash("O'Brien <Jr> & Sons") in text and "&amp;" not in text and "&lt;" not in text
+
+
+def test_every_page_names_the_patient_and_counts_pages(kypho_pdf):
+    state, content, pdf = kypho_pdf
+    pages = pdf_pages(pdf)
+    assert len(pages) >= 4
+    day = content.header.date_of_service
+    for number, page in enumerate(pages, start=1):
+        for expected in (KYPHO["patient"], KYPHO["mrn"], "1948-02-29", day, state.case_id):
+            assert expected in page, (number, expected)
+        assert f"Page {number} of {len(pages)}" in page and "AMENDED" in page
+
+
+def test_the_same_case_renders_to_the_same_bytes(kypho):
+    state, content = kypho
+    assert render_pdf(content) == render_pdf(note_content(state))
+
+
+def test_pdf_metadata_names_the_note_and_dates_it_from_the_case(kypho_pdf):
+    state, content, pdf = kypho_pdf
+    info = PdfReader(io.BytesIO(pdf)).metadata
+    assert info.title == content.metadata.title and KYPHO["patient"] in info.title
+    assert info.author == "Dr Ada Demo" and info.creator.startswith("checklist-app ")
+    assert state.case_id in info.subject
+    last = state.events[-1].recorded_time
+    assert info["/CreationDate"].startswith(f"D:{last:%Y%m%d%H%M%S}")
+
+
+def test_status_prints_draft_final_and_amended(service, clock, kypho_pdf):
+    draft = build_kyphoplasty(service, clock, stop_before="closure")
+    final = build_kyphoplasty(service, clock, addendum=False)
+    for case_id, status in ((draft, "DRAFT"), (final, "FINAL")):
+        pages = pdf_pages(render_pdf(note_content(service.state(case_id))))
+        assert all(f"{status}:" in page for page in pages), status
+        assert not any(other in page for page in pages for other in {"DRAFT", "FINAL", "AMENDED"} - {status})
+
+
+def test_three_level_bipedicular_case_with_many_corrections_paginates(service, clock):
+    levels = [{"level": lv, "sides": ["left", "right"]} for lv in ("T11", "T12", "L1")]
+    case_id = build_kyphoplasty(service, clock, stop_before="closure", levels=levels)
+    reason = "Re-read on the syringe scale after the injection " * 8
+    for inst in service.state(case_id).instances_of("cement_injection"):
+        for extra in (0.5, 1.0):
+            entry = service.state(case_id).instance("cement_injection", inst.level, inst.side).entry
+            values = {**entry.values, "volume": entry.values["volume"] + extra}
+            service.correct(case_id=case_id, seq=entry.seq, values=values, reason=reason.strip())
+    content = note_content(service.state(case_id))
+    pages = pdf_pages(render_pdf(content))
+    body = body_text(pages, content)  # header and footer on every page
+    assert len(pages) > 6
+    assert body.count(squash("No. Time Event By Reason / late entry")) >= 3, "timeline header repeated on each page"
+    assert body.count(squash(reason)) == 2 * 12  # every reason, in the timeline and the corrections table
+
+
+def test_a_row_taller_than_a_page_splits_instead_of_failing(service, clock):
+    case_id = build_kyphoplasty(service, clock, sign=False)
+    for warning in service.warnings(case_id, pending_only=True):
+        service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
+    findings = "\n".join(f"Finding line {n}" for n in range(200))
+    service.record_findings(case_id=case_id, findings=findings, complications="x" * 2000, ebl_ml=5.0)
+    content = note_content(service.state(case_id))
+    body = body_text(pdf_pages(render_pdf(content)), content)
+    assert squash("Finding line 0") in body and squash("Finding line 199") in body
