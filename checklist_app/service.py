@@ -115,10 +115,8 @@ class ChecklistService:
 
     def case_in_progress(self) -> str | None:
         """The newest case not yet signed by the operator: the one to resume after a restart."""
-        for row in self.store.list_cases(limit=50):
-            if row.status in ("in_progress", "complete", "nurse_signed"):
-                return row.id
-        return None
+        rows = self.store.list_cases(limit=1, statuses=("in_progress", "complete", "nurse_signed"))
+        return rows[0].id if rows else None
 
     def timers(self, case_id: str) -> list[Timer]:
         return timers(self.state(case_id), self.clock.now())

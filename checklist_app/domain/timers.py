@@ -136,14 +136,20 @@ def _working(state: CaseState, now: datetime) -> list[Timer]:
     if not _injections_pending(state):
         return []
     found = []
-    for batch in state.batches:
+    batches = state.batches
+    for batch in batches:
         window = working_window(state, batch)
-        if window is None:
+        if window is None or _superseded(batch, window[1], batches):
             continue
         product = batch_product(state, batch)
         label = f"Cement working time ({product.name}, lot {batch.values.get('lot', '?')})"
         found.append(Timer(f"working:{batch.seq}", label, batch.clinical_time, window[1], now, ready_at=window[0]))
     return found
+
+
+def _superseded(batch: Entry, working_end: datetime, batches: list[Entry]) -> bool:
+    """A batch whose working time ended before a newer batch was mixed no longer needs watching."""
+    return any(other.clinical_time >= working_end for other in batches if other is not batch)
 
 
 def _hardening(state: CaseState, now: datetime) -> list[Timer]:

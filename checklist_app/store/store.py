@@ -198,13 +198,20 @@ class Store(StaffAndSettings):
         with translated(self.path):
             return self._reader().execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone() is not None
 
-    def list_cases(self, *, limit: int | None = None) -> list[CaseRow]:
-        """Cases newest first (service date, then id), read through the (service_date, id) index."""
+    def list_cases(self, *, limit: int | None = None, statuses: tuple[str, ...] = ()) -> list[CaseRow]:
+        """Cases newest first (service date, then id), optionally only those in `statuses`."""
+        where = f"status IN ({', '.join('?' for _ in statuses)})" if statuses else None
         with translated(self.path):
             rows = (
                 self._reader()
                 .table("cases")
-                .rows_where(select=", ".join(CASE_COLUMNS), order_by="service_date DESC, id DESC", limit=limit)
+                .rows_where(
+                    where,
+                    list(statuses),
+                    select=", ".join(CASE_COLUMNS),
+                    order_by="service_date DESC, id DESC",
+                    limit=limit,
+                )
             )
             return [CaseRow(**row) for row in rows]
 

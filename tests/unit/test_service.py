@@ -450,3 +450,26 @@ def test_gtin_must_match_the_chosen_product(service, started):
             values={**values, "gtin": cement.gtin[:-1] + str((int(cement.gtin[-1]) + 1) % 10)},
         )
     service.record_step(case_id=started, step="cement_mix", values={**values, "gtin": cement.gtin})
+
+
+def test_a_used_up_batch_stops_alarming_once_a_new_batch_is_mixed(service, clock, started):
+    advance(service, clock, started, "cement_injection")
+    first = mix_cement(service, started)
+    clock.advance(minutes=30)
+    assert f"working_end:{first}" in [a.id for a in service.alarms(started)]
+    second = mix_cement(service, started, lot="CM0002")
+    ids = [t.id for t in service.timers(started)]
+    assert f"working:{second}" in ids and f"working:{first}" not in ids
+    assert not [a for a in service.alarms(started) if a.id.endswith(f":{first}")]
+
+
+def test_the_unsigned_case_is_resumed_even_when_newer_cases_are_signed(service, clock):
+    open_case = service.start_case(**setup_kwargs()).case_id
+    for _ in range(2):
+        case_id = service.start_case(**setup_kwargs("vertebroplasty", [("L2", "left")])).case_id
+        complete_case(service, clock, case_id)
+        service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
+        service.record_findings(case_id=case_id, findings="Good fill")
+        service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+    assert service.list_cases()[0].id != open_case
+    assert service.case_in_progress() == open_case

@@ -1,0 +1,117 @@
+"""Composition root: open the store and the service, build the room window, run the event loop."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+from .domain.catalogue import CatalogueError
+from .domain.settings import SettingsError
+from .domain.template import TemplateError
+from .store import StoreError
+
+APP_NAME = "checklist-app"
+# What can go wrong before the window exists, each with a one-line message for a person.
+STARTUP_ERRORS = (StoreError, SettingsError, CatalogueError, TemplateError, OSError)
+
+
+def _application():
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName("Room checklist")
+    return app
+
+
+def build_window(service, settings=None, *, sound_player=None):
+    """The room window over `service`. Tests pass a QSettings in tmp_path and a fake sound player."""
+    from PySide6.QtCore import QSettings
+
+    from .ui.main_window import MainWindow
+    from .ui.theme import load_fonts
+
+    load_fonts()
+    return MainWindow(service, settings if settings is not None else QSettings(), sound_player=sound_player)
+
+
+def startup_error_window(message: str):
+    """A plain window (no QMessageBox) saying why the program cannot start, with a Close button."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+    from .ui.theme import apply_theme
+    from .ui.widgets import TextButton
+
+    window = QWidget()
+    window.setObjectName("startup_error")
+    window.setWindowTitle("Room checklist: cannot start")
+    window.setMinimumSize(640, 320)
+    layout = QVBoxLayout(window)
+    layout.setContentsMargins(24, 24, 24, 24)
+    label = QLabel(f"The room checklist cannot start.\n\n{message}")
+    label.setObjectName("startup_error_message")
+    label.setWordWrap(True)
+    label.setProperty("kind", "error")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    close = TextButton("Close", "startup_error_close", primary=True)
+    close.clicked.connect(window.close)
+    layout.addWidget(label, 1)
+    layout.addWidget(close)
+    apply_theme(window, "light")
+    return window
+
+
+def run(db_path, *, show_error_window: bool | None = None, settings=None) -> int:
+    """Open the room window on `db_path`; 1 (with a clear message, never a traceback) if it cannot start.
+
+    `settings` (a QSettings) defaults to the user's; tests pass one in their temporary folder.
+    """
+    from .service import ChecklistService
+    from .store import open_store
+
+    app = _application()
+    try:
+        service = ChecklistService(open_store(Path(db_path)))
+    except STARTUP_ERRORS as exc:
+        message = str(exc) or type(exc).__name__
+        print(f"checklist-app: error: {message}", file=sys.stderr)
+        if show_error_window is None:
+            show_error_window = app.platformName() != "offscreen"  # nobody could close it
+        if show_error_window:
+            window = startup_error_window(message)
+            window.show()
+            app.exec()
+        return 1
+    sys.excepthook = _report_unexpected
+    try:
+        window = build_window(service, settings)
+        window.show()
+        return app.exec()
+    finally:
+        service.close()
+
+
+def _report_unexpected(kind, value, tb) -> None:
+    """An unexpected error in a slot: report it and keep the window open (saved ticks are on disk)."""
+    traceback.print_exception(kind, value, tb, file=sys.stderr)
+    from PySide6.QtWidgets import QApplication
+
+    for widget in QApplication.topLevelWidgets():
+        message = getattr(widget, "window_message", None)
+        if message is not None:
+            message.show_message(
+                f"Unexpected error ({kind.__name__}); everything saved so far is safe. Please report it.", "error"
+            )
+
+
+def selftest(db_path) -> int:
+    """The deployment check (ui/selftest.py, built by the UI-B engineer)."""
+    try:
+        from .ui.selftest import run_selftest
+    except ImportError:
+        print("checklist-app: error: the self-test is not installed in this version", file=sys.stderr)
+        return 1
+    return run_selftest(db_path)

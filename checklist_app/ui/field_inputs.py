@@ -1,0 +1,371 @@
+"""Inline value entry, one control per template field type, sized for gloved fingers.
+
+Each input returns what `ChecklistService.record_step` accepts (None when not answered), so the
+service stays the only judge of validity; units are always shown next to numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..domain.present import batch_label
+from ..domain.state import CaseState
+from ..domain.template import FieldSpec
+from .names import name
+from .widgets import MIN_TARGET, FlowLayout, TextButton
+
+NUMBER_RE = QRegularExpression(r"^\d{0,6}([.,]\d{0,3})?$")
+INTEGER_RE = QRegularExpression(r"^\d{0,6}$")
+DATE_RE = QRegularExpression(r"^\d{0,4}(-\d{0,2}(-\d{0,2})?)?$")
+
+
+class FieldInput(QWidget):
+    """One field of a step: its label and control. `value()` is None until answered."""
+
+    changed = Signal()
+    action_requested = Signal(str)  # "batch": the nurse asked to record a cement batch first
+
+    def __init__(self, spec: FieldSpec, object_name: str, context: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.object_name = object_name
+        self.context = context  # the step's label, for accessible names
+        self.label = QLabel(spec.label + ("" if spec.required or spec.required_if else "  (optional)"))
+        self.label.setWordWrap(True)
+        self.label.setProperty("role", "field_label")
+        if spec.help:
+            self.label.setToolTip(spec.help)
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def accessible(self, what: str = "") -> str:
+        return f"{what or self.spec.label}: {self.context}"
+
+    def _row(self, *controls: QWidget) -> None:
+        """Label on the left, controls on the right."""
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addWidget(self.label, 1)
+        for control in controls:
+            layout.addWidget(control)
+
+    def _stacked(self, body: QLayout) -> None:
+        """Label above, controls below (button lists)."""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.label)
+        layout.addLayout(body)
+
+
+class ButtonsInput(FieldInput):
+    """Yes/No, one-of choices or several-of choices as big toggle buttons."""
+
+    def __init__(self, spec: FieldSpec, object_name: str, context: str, parent: QWidget | None = None) -> None:
+        super().__init__(spec, object_name, context, parent)
+        name(self, object_name, self.accessible())
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(spec.type != "multi")
+        self.buttons: dict[Any, QPushButton] = {}
+        options = [(True, "Yes"), (False, "No")] if spec.type == "bool" else [(c.value, c.label) for c in spec.choices]
+        for value, text in options:
+            suffix = ("yes" if value else "no") if spec.type == "bool" else str(value)
+            button = TextButton(text, f"{object_name}.{suffix}")
+            button.setAccessibleName(self.accessible(f"{text} — {spec.label}"))
+            button.setCheckable(True)
+            button.setProperty("role", "choice")
+            if spec.type == "bool":
+                button.setMinimumWidth(96)
+            self.group.addButton(button)
+            self.buttons[value] = button
+            button.toggled.connect(lambda on, v=value: self._toggled(v, on))
+        if spec.type == "bool":
+            self._row(*self.buttons.values())
+        else:
+            flow = FlowLayout()
+            for button in self.buttons.values():
+                flow.addWidget(button)
+            self._stacked(flow)
+
+    def _toggled(self, value: Any, on: bool) -> None:
+        if self.spec.type == "multi" and on:
+            # "none" (no known allergy) excludes every other choice, and the other way round.
+            for other, button in self.buttons.items():
+                if other != value and (value == "none" or other == "none"):
+                    button.setChecked(False)
+        self.changed.emit()
+
+    def value(self) -> Any:
+        picked = [v for v, b in self.buttons.items() if b.isChecked()]
+        if self.spec.type == "multi":
+            return picked or None
+        return picked[0] if picked else None
+
+    def set_value(self, value: Any) -> None:
+        chosen = set(value or []) if self.spec.type == "multi" else {value}
+        self.group.setExclusive(False)
+        for v, button in self.buttons.items():
+            button.setChecked(v in chosen and value is not None)
+        self.group.setExclusive(self.spec.type != "multi")
+        self.changed.emit()
+
+
+class NumberInput(FieldInput):
+    """A number typed on a keypad, with its unit shown (and chosen, when several are accepted)."""
+
+    def __init__(self, spec: FieldSpec, object_name: str, context: str, parent: QWidget | None = None) -> None:
+        super().__init__(spec, object_name, context, parent)
+        unit = spec.unit or ""
+        self.edit = QLineEdit()
+        name(self.edit, object_name, self.accessible(f"{spec.label} in {unit}"))
+        self.edit.setValidator(QRegularExpressionValidator(INTEGER_RE if spec.type == "integer" else NUMBER_RE))
+        self.edit.setInputMethodHints(Qt.InputMethodHint.ImhFormattedNumbersOnly)
+        self.edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.edit.setFixedWidth(130)
+        if spec.min is not None and spec.max is not None:
+            self.edit.setPlaceholderText(f"{spec.min:g}–{spec.max:g}")
+        self.edit.textChanged.connect(self.changed)
+        self.units = QButtonGroup(self)
+        self.unit_combo: QComboBox | None = None
+        controls: list[QWidget] = [self.edit, *self._unit_controls(object_name)]
+        self._row(*controls)
+
+    def _unit_controls(self, object_name: str) -> list[QWidget]:
+        """The unit: a label; two accepted units as toggles; more as a list (KAP has four)."""
+        spec, unit = self.spec, self.spec.unit or ""
+        if len(spec.accept_units) > 2:
+            combo = QComboBox()
+            name(combo, f"{object_name}.unit", self.accessible(f"{spec.label} unit"))
+            combo.setMinimumHeight(MIN_TARGET)
+            for accepted in spec.accept_units:
+                combo.addItem(accepted, accepted)
+            combo.setCurrentIndex(combo.findData(unit))
+            self.unit_combo = combo
+            return [combo]
+        buttons: list[QWidget] = []
+        for accepted in spec.accept_units if len(spec.accept_units) == 2 else ():
+            button = TextButton(accepted, f"{object_name}.unit.{accepted}")
+            button.setAccessibleName(self.accessible(f"{spec.label} unit {accepted}"))
+            button.setCheckable(True)
+            button.setChecked(accepted == unit)
+            self.units.addButton(button)
+            buttons.append(button)
+        if not buttons:
+            label = QLabel(unit)
+            label.setProperty("role", "unit")
+            label.setMinimumWidth(64)
+            buttons.append(label)
+        return buttons
+
+    def unit(self) -> str:
+        if self.unit_combo is not None:
+            return str(self.unit_combo.currentData())
+        checked = self.units.checkedButton()
+        return checked.text() if checked else (self.spec.unit or "")
+
+    def value(self) -> Any:
+        text = self.edit.text().strip().replace(",", ".")
+        if not text or text == ".":
+            return None
+        number: float | int = int(text) if self.spec.type == "integer" else float(text)
+        unit = self.unit()
+        return number if unit == (self.spec.unit or "") else (number, unit)
+
+    def set_value(self, value: Any) -> None:
+        self.edit.setText("" if value is None else f"{value:g}" if isinstance(value, float) else str(value))
+        for button in self.units.buttons():
+            button.setChecked(button.text() == self.spec.unit)
+        if self.unit_combo is not None:
+            self.unit_combo.setCurrentIndex(self.unit_combo.findData(self.spec.unit))
+
+
+class TextInput(FieldInput):
+    """Free text or a date (YYYY-MM-DD)."""
+
+    def __init__(self, spec: FieldSpec, object_name: str, context: str, parent: QWidget | None = None) -> None:
+        super().__init__(spec, object_name, context, parent)
+        self.edit = QLineEdit()
+        name(self.edit, object_name, self.accessible())
+        self.edit.setMaxLength(spec.max_length)
+        if spec.type == "date":
+            self.edit.setValidator(QRegularExpressionValidator(DATE_RE))
+            self.edit.setPlaceholderText("YYYY-MM-DD")
+            self.edit.setFixedWidth(200)
+        else:
+            self.edit.setMinimumWidth(240)
+            self.edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.edit.textChanged.connect(self.changed)
+        self._row(self.edit)
+
+    def value(self) -> Any:
+        return self.edit.text().strip() or None
+
+    def set_value(self, value: Any) -> None:
+        self.edit.setText("" if value is None else str(value))
+
+
+class ComboInput(FieldInput):
+    """A product from the site catalogue, or the cement batch an injection used."""
+
+    def __init__(
+        self, spec: FieldSpec, object_name: str, context: str, state: CaseState, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(spec, object_name, context, parent)
+        self.combo = QComboBox()
+        name(self.combo, object_name, self.accessible())
+        self.combo.setMinimumHeight(MIN_TARGET)
+        self.combo.setMinimumWidth(300)
+        self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        if spec.type == "batch":
+            for batch in reversed(state.batches):  # newest first: the usual choice
+                self.combo.addItem(batch_label(state, batch.seq), batch.seq)
+            self.combo.setCurrentIndex(0 if state.batches else -1)
+        else:
+            products = state.catalogue.cements if spec.catalogue == "cement" else state.catalogue.balloons
+            for product in products:
+                self.combo.addItem(product.name, product.id)
+            self.combo.setCurrentIndex(-1)
+        self.combo.setPlaceholderText("Choose…")
+        self.combo.currentIndexChanged.connect(self.changed)
+        controls: list[QWidget] = [self.combo]
+        if spec.type == "batch" and not state.batches:
+            # Nothing to choose from: say so and offer the way to record one.
+            self.combo.hide()
+            missing = QLabel("No cement batch recorded yet")
+            missing.setProperty("kind", "warning")
+            missing.setWordWrap(True)
+            record = TextButton("Record cement batch", f"{object_name}.record_batch")
+            record.setAccessibleName(self.accessible("Record the cement batch first"))
+            record.clicked.connect(lambda: self.action_requested.emit("batch"))
+            controls = [missing, record]
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.label)
+        row = QHBoxLayout()
+        for control in controls:
+            row.addWidget(control, 1 if control is not controls[-1] or len(controls) == 1 else 0)
+        layout.addLayout(row)
+
+    def value(self) -> Any:
+        return self.combo.currentData() if self.combo.currentIndex() >= 0 else None
+
+    def set_value(self, value: Any) -> None:
+        self.combo.setCurrentIndex(self.combo.findData(value))
+
+
+class StaffInput(FieldInput):
+    """The team present: everyone on the case pre-ticked, untick who is absent, add anyone else."""
+
+    def __init__(
+        self, spec: FieldSpec, object_name: str, context: str, people: list[str], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(spec, object_name, context, parent)
+        name(self, object_name, self.accessible())
+        self.flow = FlowLayout()
+        self.buttons: list[QPushButton] = []
+        for person in people:
+            self._add_person(person)
+        self.extra = QLineEdit()
+        name(self.extra, f"{object_name}.add_name", self.accessible("Add a person to the team"))
+        self.extra.setPlaceholderText("Add a name")
+        self.extra.setMaxLength(200)
+        add = TextButton("Add", f"{object_name}.add")
+        add.clicked.connect(self._add_typed)
+        self.extra.returnPressed.connect(self._add_typed)
+        body = QVBoxLayout()
+        body.setSpacing(6)
+        body.addLayout(self.flow)
+        row = QHBoxLayout()
+        row.addWidget(self.extra, 1)
+        row.addWidget(add)
+        body.addLayout(row)
+        self._stacked(body)
+
+    def _add_person(self, person: str, checked: bool = True) -> None:
+        if any(b.text() == person for b in self.buttons):
+            return
+        button = TextButton(person, f"{self.object_name}.{len(self.buttons)}")
+        button.setAccessibleName(self.accessible(f"Present: {person}"))
+        button.setCheckable(True)
+        button.setChecked(checked)
+        button.setProperty("role", "choice")
+        button.toggled.connect(self.changed)
+        self.buttons.append(button)
+        self.flow.addWidget(button)
+        button.show()
+
+    def _add_typed(self) -> None:
+        text = self.extra.text().strip()
+        if text:
+            self._add_person(text)
+            self.extra.clear()
+            self.changed.emit()
+
+    def value(self) -> Any:
+        return [b.text() for b in self.buttons if b.isChecked()] or None
+
+    def set_value(self, value: Any) -> None:
+        chosen = list(value or [])
+        for person in chosen:
+            self._add_person(person)
+        for button in self.buttons:
+            button.setChecked(button.text() in chosen)
+
+
+def show_dependents(inputs: dict[str, FieldInput]) -> None:
+    """A field with required_if shows only when that yes/no answer is yes (biopsy: side, container...)."""
+    for widget in inputs.values():
+        control = widget.spec.required_if
+        if control is not None and control in inputs:
+            widget.setHidden(inputs[control].value() is not True)
+
+
+def known_values(state: CaseState, step: str) -> dict[str, Any]:
+    """Values known from earlier entries: the balloon kit just opened, for an inflation."""
+    if step == "balloon_inflation" and state.balloon_kits:
+        kit = state.balloon_kits[-1].values
+        return {"balloon": kit.get("product"), "lot_udi": kit.get("lot")}
+    return {}
+
+
+def make_input(spec: FieldSpec, object_name: str, context: str, state: CaseState) -> FieldInput:
+    """The control for a field of this type."""
+    if spec.type in ("bool", "choice", "multi"):
+        return ButtonsInput(spec, object_name, context)
+    if spec.type in ("number", "integer"):
+        return NumberInput(spec, object_name, context)
+    if spec.type in ("product", "batch"):
+        return ComboInput(spec, object_name, context, state)
+    if spec.type == "staff":
+        return StaffInput(spec, object_name, context, team_of(state))
+    return TextInput(spec, object_name, context)
+
+
+def team_of(state: CaseState) -> list[str]:
+    """Everyone on the case, the signed-in nurse included, without repeats."""
+    if state.setup is None:
+        return []
+    team = state.setup.team
+    people = [team.operator, state.current_nurse, team.anaesthesia, *team.assistants]
+    return list(dict.fromkeys(p for p in people if p))

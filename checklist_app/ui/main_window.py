@@ -1,0 +1,258 @@
+"""The room window: a top bar (case header, theme, help), the alarm banner and the screens.
+
+On start it resumes the case in progress exactly where it was (`service.case_in_progress()`;
+timers come back too, since they derive from stored events).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPlainTextEdit,
+    QStackedWidget,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..domain.errors import Refusal
+from ..store import StoreError
+from .alarms import SoundPlayer
+from .case_screen import CaseScreen
+from .help_panel import SHORTCUTS, HelpPanel
+from .start_screen import StartScreen
+from .theme import apply_theme, save_theme, saved_theme
+from .widgets import MessageLabel, TextButton
+
+TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
+TITLE = "Vertebral augmentation room checklist"
+KEY_ALIASES = {"Ctrl+Enter": ("Ctrl+Return", "Ctrl+Enter")}  # the main Enter key is Return to Qt
+
+
+class MainWindow(QMainWindow):
+    """The one window of the room workstation."""
+
+    ready = Signal(int)  # milliseconds from construction to the first event-loop turn after showing
+    case_opened = Signal(str)
+
+    def __init__(
+        self, service, settings: QSettings, *, sound_player: SoundPlayer | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._started = time.perf_counter()
+        self.ready_ms: int | None = None
+        self.service = service
+        self.settings = settings
+        self.setObjectName("main_window")
+        self.setWindowTitle(TITLE)
+        # An explicit minimum keeps layouts from resizing the window itself; 1280x800 is the design size.
+        self.setMinimumSize(1200, 720)
+        self.resize(1280, 800)
+        self.start_screen = StartScreen(service)
+        self.case_screen = CaseScreen(service, sound_player)
+        self.help_panel = HelpPanel()
+        self.new_case_form: QWidget | None = None
+        self._before_help: QWidget | None = None
+        self._build()
+        self._connect()
+        self._bind_shortcuts()
+        self.theme = saved_theme(settings)
+        self.set_theme(self.theme)
+        self._resume()
+
+    # -- construction --------------------------------------------------------------------------
+    def _build(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._top_bar())
+        banner_box = QVBoxLayout()
+        banner_box.setContentsMargins(12, 8, 12, 0)
+        banner_box.addWidget(self.case_screen.banner)
+        self.window_message = MessageLabel("window_message")
+        banner_box.addWidget(self.window_message)
+        layout.addLayout(banner_box)
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("screens")
+        for widget in (self.start_screen, self.case_screen, self.help_panel):
+            self.stack.addWidget(widget)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+    def _top_bar(self) -> QFrame:
+        bar = QFrame()
+        bar.setObjectName("top_bar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(12, 6, 12, 6)
+        row.setSpacing(12)
+        self.cases_button = TextButton("Cases", "cases_button")
+        self.cases_button.setAccessibleName("Case list and new case")
+        self.title = QLabel(TITLE)
+        self.title.setObjectName("app_title")
+        self.titles = QStackedWidget()
+        self.titles.addWidget(self.title)
+        self.titles.addWidget(self.case_screen.header)
+        self.theme_toggle = TextButton("Dark theme", "theme_toggle")
+        self.help_button = TextButton("Help", "help_button")
+        row.addWidget(self.cases_button)
+        row.addWidget(self.titles, 1)
+        row.addWidget(self.theme_toggle)
+        row.addWidget(self.help_button)
+        return bar
+
+    def _connect(self) -> None:
+        self.cases_button.clicked.connect(self.show_start)
+        self.theme_toggle.clicked.connect(self.toggle_theme)
+        self.help_button.clicked.connect(self.show_help)
+        self.help_panel.closed.connect(self.close_help)
+        self.start_screen.case_chosen.connect(self.open_case)
+        self.start_screen.new_case_requested.connect(self.show_new_case)
+
+    def _bind_shortcuts(self) -> None:
+        actions = {
+            "confirm_editor": lambda: self._on_case_page() and self.case_screen.editor.confirm(),
+            "cancel": self.cancel,
+            "acknowledge_alarm": lambda: self.case_screen.case_id and self.case_screen.banner.acknowledge_top(),
+            "cases": self.show_start,
+            "new_case": self.show_new_case,
+            "toggle_theme": self.toggle_theme,
+            "help": self.show_help,
+        }
+        for page in ("checklist", "implants", "staff", "signoff", "note"):
+            actions[f"page_{page}"] = lambda p=page: self._on_case_screen() and self.case_screen.show_page(p)
+        self.shortcuts: dict[str, QShortcut] = {}
+        for action, keys, _what in SHORTCUTS:
+            if action not in actions:  # Enter is handled in keyPressEvent so text fields keep it
+                continue
+            for sequence in KEY_ALIASES.get(keys, (keys,)):
+                shortcut = QShortcut(QKeySequence(sequence), self)
+                shortcut.activated.connect(actions[action])
+                self.shortcuts[f"{action}:{sequence}"] = shortcut
+
+    # -- screens ---------------------------------------------------------------------------------
+    def _resume(self) -> None:
+        try:
+            case_id = self.service.case_in_progress()
+        except StoreError as exc:
+            self.window_message.show_message(f"Could not read the database: {exc}", "error")
+            case_id = None
+        if case_id:
+            self.open_case(case_id)
+        else:
+            self.show_start()
+
+    def open_case(self, case_id: str) -> None:
+        try:
+            self.case_screen.open_case(case_id)
+        except (StoreError, Refusal) as exc:
+            self.window_message.show_message(f"Could not open case {case_id}: {exc}", "error")
+            self.show_start()
+            return
+        self.window_message.clear_message()
+        self.stack.setCurrentWidget(self.case_screen)
+        self.titles.setCurrentWidget(self.case_screen.header)
+        self.case_opened.emit(case_id)
+
+    def show_start(self) -> None:
+        self.start_screen.refresh()
+        self.stack.setCurrentWidget(self.start_screen)
+        self.titles.setCurrentWidget(self.title if not self.case_screen.case_id else self.case_screen.header)
+
+    def show_new_case(self) -> None:
+        form = self._new_case_form()
+        if form is None:
+            self.show_start()
+            self.start_screen.message.show_message("The new case form is not installed in this version.", "error")
+            return
+        self.stack.setCurrentWidget(form)
+
+    def _new_case_form(self) -> QWidget | None:
+        """A fresh form each time: nothing typed for the previous patient is left in it."""
+        if self.new_case_form is not None:
+            self.stack.removeWidget(self.new_case_form)
+            self.new_case_form.setParent(None)
+            self.new_case_form.deleteLater()
+            self.new_case_form = None
+        try:
+            module = importlib.import_module("checklist_app.ui.new_case")
+            form = module.NewCaseForm(self.service)
+        except (ImportError, AttributeError):
+            return None
+        form.case_started.connect(self.open_case)
+        form.cancelled.connect(self.show_start)
+        self.stack.addWidget(form)
+        self.new_case_form = form
+        return form
+
+    def show_help(self) -> None:
+        if self.stack.currentWidget() is not self.help_panel:
+            self._before_help = self.stack.currentWidget()
+            self.stack.setCurrentWidget(self.help_panel)
+
+    def close_help(self) -> None:
+        self.stack.setCurrentWidget(self._before_help or self.start_screen)
+
+    def _on_case_screen(self) -> bool:
+        return self.stack.currentWidget() is self.case_screen and bool(self.case_screen.case_id)
+
+    def _on_case_page(self) -> bool:
+        return self._on_case_screen() and self.case_screen.current_page() == "checklist"
+
+    # -- theme -----------------------------------------------------------------------------------
+    def set_theme(self, theme_name: str) -> None:
+        theme = apply_theme(self, theme_name)
+        self.theme = theme.name
+        self.case_screen.set_theme(theme)
+        other = "light" if theme.name == "dark" else "dark"
+        self.theme_toggle.setText(f"{other.capitalize()} theme")
+        self.theme_toggle.setAccessibleName(f"Switch to the {other} theme")
+
+    def toggle_theme(self) -> None:
+        self.set_theme("light" if self.theme == "dark" else "dark")
+        save_theme(self.settings, self.theme)
+
+    # -- keys and lifetime -------------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Esc: close what is open (help, a reason panel); otherwise go back to the current step."""
+        if self.stack.currentWidget() is self.help_panel:
+            self.close_help()
+        elif self._on_case_screen() and not self.case_screen.editor.cancel_panels():
+            self.case_screen.select_current()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Return reaches the window only when no control used it; text fields keep theirs.
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain
+        if enter and self._on_case_page() and not isinstance(QApplication.focusWidget(), TEXT_INPUTS):
+            self.case_screen.complete_current()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.ready_ms is None:
+            QTimer.singleShot(0, self._report_ready)
+
+    def _report_ready(self) -> None:
+        if self.ready_ms is None:
+            self.ready_ms = round((time.perf_counter() - self._started) * 1000)
+            self.ready.emit(self.ready_ms)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Every tick is already on disk: closing only stops the clock and the sound.
+        self.case_screen.close_case()
+        super().closeEvent(event)

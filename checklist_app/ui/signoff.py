@@ -1,0 +1,400 @@
+"""Sign-off: the operator's findings, then the nurse's and the operator's signatures, then addenda only.
+
+The panel never decides who may sign: the service does. It shows, before anyone taps, why signing
+would be refused now (pending steps, unacknowledged warnings, nurse first, findings first), and the
+refusal itself next to the input it names. Once the operator has signed, the case is locked: the
+findings become read-only and the only action left is an addendum (text, reason and author).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..domain.present import ROLE_LABELS, local_datetime
+from ..domain.setup import INDICATION_LABELS
+from ..domain.state import PENDING
+from ..service import DEFAULT_MEANING, MEANINGS
+from .names import name
+from .staff import GAP, FieldErrors, LineList, StaffCombo, current_team, label, number, say, scrolling, text_input
+from .widgets import MIN_TARGET, BigButton, MessageLabel
+
+CONDITIONS = ("Stable", "Satisfactory", "Guarded", "Critical")
+DISPOSITIONS = ("Day-case discharge", "Recovery, then ward", "Ward", "Intensive care")
+SIGNERS = ("nurse", "operator")  # in this order
+
+
+def _combo(object_name: str, accessible: str, items: tuple[str, ...], *, editable: bool = True) -> QComboBox:
+    combo = QComboBox()
+    name(combo, object_name, accessible)
+    combo.setMinimumHeight(MIN_TARGET)
+    combo.setEditable(editable)
+    combo.addItems(items)
+    if editable:
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        name(combo.lineEdit(), f"{object_name}.edit", accessible)
+    return combo
+
+
+class TextArea(QPlainTextEdit):
+    """Multi-line text that follows the window's theme.
+
+    The room stylesheet has no rule for QPlainTextEdit, and under a stylesheet its palette falls back
+    to the application's (white, so white on white in the dark theme). Until room.qss styles it, it
+    takes the input colours of the window's theme (ui/theme.py), never colours of its own.
+    """
+
+    def __init__(self, object_name: str, accessible: str, placeholder: str, height: int = 96) -> None:
+        super().__init__()
+        name(self, object_name, accessible)
+        self.setPlaceholderText(placeholder)
+        self.setMinimumHeight(height)
+        self.setTabChangesFocus(True)
+        self._theme: str | None = None
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._follow_theme()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.StyleChange:
+            QTimer.singleShot(0, self._follow_theme)  # apply_theme sets the "theme" property last
+
+    def _follow_theme(self) -> None:
+        theme = self.window().property("theme")
+        if not theme or theme == self._theme:
+            return
+        from .theme import theme_named
+
+        self._theme = theme
+        t = theme_named(theme)
+        self.setStyleSheet(
+            f"QPlainTextEdit {{ background: {t.input_bg}; color: {t.text}; border: 2px solid {t.border}; "
+            f"border-radius: 6px; selection-background-color: {t.accent}; selection-color: {t.accent_text}; }}"
+        )
+
+
+class SignatureRow(QFrame):
+    """One signer: printed name, meaning, PIN (only when the staff list holds one), Sign."""
+
+    def __init__(self, service, role: str) -> None:
+        super().__init__()
+        self.service, self.role = service, role
+        self.setProperty("panel", "card")
+        prefix = f"signoff.{role}"
+        box = QVBoxLayout(self)
+        box.setSpacing(GAP // 2)
+        box.addWidget(label(f"{SIGNERS.index(role) + 1}. {ROLE_LABELS[role]}", "section"))
+        self.done = label("", "field_label")
+        name(self.done, f"{prefix}.signature", f"{ROLE_LABELS[role]} signature")
+        box.addWidget(self.done)
+        self.form = QWidget()
+        form = QVBoxLayout(self.form)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.message = MessageLabel(f"{prefix}.message")
+        self.errors = FieldErrors(self.message)
+        self.who = StaffCombo(service, role, f"{prefix}.name", f"{ROLE_LABELS[role]}: printed name")
+        self.who.editTextChanged.connect(lambda _t: self._show_pin())
+        self.meaning = _combo(
+            f"{prefix}.meaning", f"{ROLE_LABELS[role]}: meaning of the signature", MEANINGS, editable=False
+        )
+        self.pin = text_input(f"{prefix}.pin", f"{ROLE_LABELS[role]}: PIN", placeholder="PIN", numeric=True)
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        cells = {}
+        for field, caption, widget in (
+            ("name", "Printed name", self.who),
+            ("meaning", "Meaning", self.meaning),
+            ("pin", "PIN", self.pin),
+        ):
+            cell = QVBoxLayout()
+            cell.setContentsMargins(0, 0, 0, 0)
+            cell.addWidget(label(caption, buddy=widget))
+            cell.addWidget(widget)
+            cell.addWidget(self.errors.add(field, caption, widget, MessageLabel(f"{prefix}.{field}.error")))
+            cells[field] = QWidget()
+            cells[field].setLayout(cell)
+        self.pin_cell = cells["pin"]
+        form.addWidget(cells["name"])
+        row = QHBoxLayout()
+        row.addWidget(cells["meaning"], 1)
+        row.addWidget(cells["pin"], 1)
+        form.addLayout(row)
+        form.addWidget(label("Date and time: recorded by the program when you tap Sign.", "muted"))
+        self.sign = BigButton(f"Sign as {ROLE_LABELS[role].lower()}", f"{prefix}.sign", primary=True)
+        form.addWidget(self.sign)
+        form.addWidget(self.message)
+        box.addWidget(self.form)
+
+    def load(self, state, blockers: list[str]) -> None:
+        """Show the stored signature, or the form with today's signer proposed and the blockers."""
+        signature = state.signature(self.role)
+        self.form.setVisible(signature is None)
+        if signature is not None:
+            v = signature.values
+            self.done.setText(
+                f"Signed by {v['name']} ({ROLE_LABELS[self.role]}), meaning: {v['meaning']}, "
+                f"{local_datetime(signature.recorded_time)}"
+            )
+            return
+        self.done.setText("Not signed yet.")
+        if not self.who.text():
+            self.who.set_text(current_team(state)[self.role])
+        self.meaning.setCurrentText(DEFAULT_MEANING[self.role])
+        self._show_pin()
+        if blockers:
+            say(self.message, "Signing would be refused now: " + " ".join(blockers), "warning")
+        else:
+            self.message.clear_message()
+
+    def _show_pin(self) -> None:
+        person = self.who.text()
+        needs = any(p["name"] == person and p["has_pin"] for p in self.service.staff(self.role))
+        self.pin_cell.setVisible(needs)
+
+    def take_pin(self) -> str | None:
+        pin = self.pin.text() or None
+        self.pin.clear()  # a PIN never stays in the widget
+        return pin
+
+
+class SignOffPanel(QWidget):
+    """Findings, signatures and addenda of one case.
+
+    `signed(case_id)` follows every change this panel stores (findings, a signature, an addendum), so
+    a host that refreshes on it misses nothing; `findings_recorded` and `addendum_added` say which.
+    """
+
+    signed = Signal(str)
+    findings_recorded = Signal(str)
+    addendum_added = Signal(str)
+
+    def __init__(self, service, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.case_id: str | None = None
+        name(self, "signoff", "Findings and sign-off")
+        columns = QHBoxLayout()
+        columns.setSpacing(3 * GAP)
+        columns.addWidget(self._build_findings(), 1)
+        right = QVBoxLayout()
+        right.setSpacing(GAP)
+        self.rows = {role: SignatureRow(service, role) for role in SIGNERS}
+        for role, row in self.rows.items():
+            row.sign.clicked.connect(lambda _=False, r=role: self._sign(r))
+            right.addWidget(row)
+        right.addWidget(self._build_addendum())
+        right.addStretch(1)
+        columns.addLayout(right, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scrolling(columns, "signoff.scroll", "Findings and sign-off"))
+        self.setEnabled(False)  # until set_case
+
+    def _build_findings(self) -> QFrame:
+        card = QFrame()
+        card.setProperty("panel", "card")
+        box = QVBoxLayout(card)
+        box.setSpacing(GAP // 2)
+        self.findings_title = label("Operator's findings (for the note)", "section")
+        box.addWidget(self.findings_title)
+        self.findings_message = MessageLabel("signoff.findings.message")
+        self.findings_errors = FieldErrors(self.findings_message)
+        self.findings = TextArea("signoff.findings", "Findings", "What was found and done")
+        self.complications = TextArea("signoff.complications", "Complications", "None, or describe", 64)
+        self.ebl = text_input("signoff.ebl_ml", "Estimated blood loss in mL", placeholder="e.g. 5", numeric=True)
+        self.condition = _combo("signoff.condition", "Condition", CONDITIONS)
+        self.disposition = _combo("signoff.disposition", "Disposition", DISPOSITIONS)
+        self.disposition.setCurrentIndex(-1)
+        self.postop = text_input("signoff.postop_diagnosis", "Post-operative diagnosis")
+        for field, caption, widget, unit in (
+            ("findings", "Findings", self.findings, ""),
+            ("complications", "Complications", self.complications, ""),
+            ("ebl_ml", "Estimated blood loss", self.ebl, "mL"),
+            ("condition", "Condition", self.condition, ""),
+            ("disposition", "Disposition", self.disposition, ""),
+            ("postop_diagnosis", "Post-operative diagnosis", self.postop, ""),
+        ):
+            box.addWidget(label(caption, buddy=widget))
+            row = QHBoxLayout()
+            row.addWidget(widget, 1)
+            if unit:
+                row.addWidget(label(unit, "unit"))
+            box.addLayout(row)
+            box.addWidget(self.findings_errors.add(field, caption, widget, MessageLabel(f"signoff.{field}.error")))
+        self.save = BigButton("Save findings", "signoff.save_findings", primary=True)
+        self.save.clicked.connect(self._save_findings)
+        box.addWidget(self.save)
+        box.addWidget(self.findings_message)
+        box.addStretch(1)
+        return card
+
+    def _build_addendum(self) -> QFrame:
+        self.addendum = QFrame()
+        self.addendum.setProperty("panel", "card")
+        box = QVBoxLayout(self.addendum)
+        box.setSpacing(GAP // 2)
+        box.addWidget(label("Signed and locked: changes are addenda", "section"))
+        self.addenda = LineList("signoff.addenda", "Addenda of this case", "No addendum yet.")
+        self.addenda.setMaximumHeight(160)
+        box.addWidget(self.addenda)
+        self.addendum_message = MessageLabel("signoff.addendum.message")
+        self.addendum_errors = FieldErrors(self.addendum_message)
+        self.addendum_text = TextArea("signoff.addendum.text", "Addendum text", "What is added or corrected", 72)
+        self.addendum_reason = text_input("signoff.addendum.reason", "Reason for the addendum")
+        self.addendum_author = StaffCombo(self.service, None, "signoff.addendum.author", "Author of the addendum")
+        for field, caption, widget in (
+            ("text", "Addendum", self.addendum_text),
+            ("reason", "Reason", self.addendum_reason),
+            ("author", "Author", self.addendum_author),
+        ):
+            box.addWidget(label(caption, buddy=widget))
+            box.addWidget(widget)
+            box.addWidget(
+                self.addendum_errors.add(field, caption, widget, MessageLabel(f"signoff.addendum.{field}.error"))
+            )
+        add = BigButton("Add addendum", "signoff.addendum.add", primary=True)
+        add.clicked.connect(self._add_addendum)
+        box.addWidget(add)
+        box.addWidget(self.addendum_message)
+        self.addendum.hide()
+        return self.addendum
+
+    # -- case ----------------------------------------------------------------------------------
+    def set_case(self, case_id: str) -> None:
+        self.case_id = case_id
+        self.setEnabled(True)
+        for row in self.rows.values():
+            row.who.set_text("")
+            row.errors.clear()
+        for errors in (self.findings_errors, self.addendum_errors):
+            errors.clear()
+        self._load_findings()
+        self._refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.case_id is not None:
+            self._refresh()  # steps ticked elsewhere change what blocks signing
+
+    def _load_findings(self) -> None:
+        state = self.service.state(self.case_id)
+        stored = state.findings.values if state.findings else {}
+        default_dx = ""
+        if state.setup:
+            default_dx = " ".join([INDICATION_LABELS[state.setup.indication], *state.setup.icd10])
+        self.findings.setPlainText(stored.get("findings", ""))
+        self.complications.setPlainText(stored.get("complications", ""))
+        ebl = stored.get("ebl_ml")
+        self.ebl.setText("" if ebl is None else f"{ebl:g}")
+        self.condition.setCurrentText(stored.get("condition", CONDITIONS[0]))
+        self.disposition.setCurrentText(stored.get("disposition", ""))
+        self.postop.setText(stored.get("postop_diagnosis") or default_dx)
+
+    def _refresh(self) -> None:
+        """Re-read the case: signatures, blockers, lock (widgets hold no truth)."""
+        state = self.service.state(self.case_id)
+        for role, row in self.rows.items():
+            row.who.refresh()
+            row.load(state, self._blockers(state, role))
+        locked = state.locked
+        for widget in (self.findings, self.complications, self.ebl, self.postop):
+            widget.setReadOnly(locked)
+        self.postop.setClearButtonEnabled(not locked)
+        signed = "signed and locked: read-only" if locked else "for the note"
+        self.findings_title.setText(f"Operator's findings ({signed})")
+        for combo in (self.condition, self.disposition):
+            combo.setEnabled(not locked)
+        self.save.setVisible(not locked)
+        self.addendum.setVisible(locked)
+        self.addenda.set_lines(
+            [
+                f"{local_datetime(e.recorded_time)} {e.actor}: {e.values.get('text')} (reason: {e.reason})"
+                for e in state.addenda
+            ]
+        )
+        if locked and not self.addendum_author.text():
+            self.addendum_author.set_text(current_team(state)["operator"])
+
+    def _blockers(self, state, role: str) -> list[str]:
+        """Why the service would refuse this signature now, in the words the nurse needs."""
+        found = []
+        if role == "nurse":
+            pending = [i.label for i in state.instances if i.status == PENDING]
+            if pending:
+                found.append(f"{len(pending)} step(s) still pending, first: {pending[0]}.")
+            unacknowledged = self.service.warnings(self.case_id, pending_only=True)
+            if unacknowledged:
+                listed = "; ".join(w.message for w in unacknowledged[:3])
+                found.append(f"{len(unacknowledged)} warning(s) not acknowledged: {listed}.")
+        else:
+            if state.signature("nurse") is None:
+                found.append("The nurse signs first.")
+            if state.findings is None:
+                found.append("Save the findings first.")
+        return found
+
+    # -- use cases -----------------------------------------------------------------------------
+    def _save_findings(self) -> None:
+        case_id = self.case_id
+        state = self.service.state(case_id)
+
+        def action():
+            return self.service.record_findings(
+                case_id=case_id,
+                findings=self.findings.toPlainText(),
+                complications=self.complications.toPlainText(),
+                ebl_ml=number(self.ebl.text(), "ebl_ml", "mL"),
+                condition=self.condition.currentText(),
+                disposition=self.disposition.currentText(),
+                postop_diagnosis=self.postop.text(),
+                actor=current_team(state)["operator"] or None,
+            )
+
+        if self.findings_errors.run(action) is None:
+            return
+        say(self.findings_message, "Findings saved.", "info")
+        self._refresh()
+        self.findings_recorded.emit(case_id)
+        self.signed.emit(case_id)
+
+    def _sign(self, role: str) -> None:
+        case_id, row = self.case_id, self.rows[role]
+        pin = row.take_pin()
+        state = row.errors.run(
+            lambda: self.service.sign(
+                case_id=case_id, name=row.who.text(), role=role, meaning=row.meaning.currentText(), pin=pin
+            )
+        )
+        if state is None:
+            return
+        self._refresh()
+        self.signed.emit(case_id)
+
+    def _add_addendum(self) -> None:
+        case_id = self.case_id
+        state = self.addendum_errors.run(
+            lambda: self.service.add_addendum(
+                case_id=case_id,
+                text=self.addendum_text.toPlainText(),
+                reason=self.addendum_reason.text(),
+                author=self.addendum_author.text(),
+            )
+        )
+        if state is None:
+            return
+        self.addendum_text.clear()
+        self.addendum_reason.clear()
+        say(self.addendum_message, "Addendum saved.", "info")
+        self._refresh()
+        self.addendum_added.emit(case_id)
+        self.signed.emit(case_id)

@@ -1,0 +1,307 @@
+"""Render the room window's main screens, light and dark, at 1280x800 into docs/screenshots/.
+
+Each scene runs on a temporary database with a fake clock, so the pictures are reproducible:
+    QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [--out DIR] [--size 1280x800]
+Look at every PNG afterwards: a nurse will see exactly that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from checklist_app.app import build_window  # noqa: E402
+from checklist_app.domain.clock import FakeClock  # noqa: E402
+from checklist_app.domain.timers import hardening_end, working_window  # noqa: E402
+from checklist_app.service import ChecklistService  # noqa: E402
+from checklist_app.store import open_store  # noqa: E402
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+YES = dict.fromkeys
+VALUES: dict[str, dict] = {
+    "identity_consent": YES(("identity", "procedure", "levels", "sides", "consent"), True),
+    "prechecks": {
+        "allergies": ["none"],
+        "anticoagulant": False,
+        "inr": 1.1,
+        "platelets": 210.0,
+        "pregnancy": "not_applicable",
+        "infection": "none",
+        "imaging_displayed": True,
+    },
+    "sign_in": {
+        **YES(("site_marked", "anaesthesia_check", "pulse_oximeter"), True),
+        **YES(("known_allergy", "airway_risk", "bleeding_risk"), False),
+    },
+    "anesthesia_start": {"type": "local_sedation"},
+    "antibiotic": {"given": True, "drug": "Cefazolin", "dose": 2000},
+    "prone_positioning": {"prone": True, "arms": "above_head", "pressure_points": True, "eyes_face": True},
+    "imaging_setup": {"modality": "biplane"},
+    "level_localization": {"ap_confirmed": True, "lateral_confirmed": True},
+    "skin_prep": {"agent": "chlorhexidine_aqueous"},
+    "time_out": {
+        "team": ["Dr Ada Demo", "Nurse Dana Demo", "Dr Gita Demo"],
+        **YES(
+            (
+                "patient",
+                "procedure",
+                "levels_sides_imaging",
+                "position",
+                "antibiotic_timing",
+                "critical_events",
+                "imaging_displayed",
+                "implants_available",
+            ),
+            True,
+        ),
+    },
+    "local_anesthetic": {"drug": "Lidocaine", "concentration": 1.0, "volume": 10.0},
+    "cannula_placement": {"approach": "transpedicular", "gauge": 11, "tip_ap": True, "tip_lateral": True},
+    "biopsy": {"taken": False},
+    "balloon_inflation": {
+        "balloon": "example_balloon_15",
+        "lot_udi": "BK12345",
+        "pressure": 220.0,
+        "volume": 3.0,
+        "end_point": "height_restored",
+    },
+    "balloon_removal": {"intact": True},
+    "cement_injection": {"volume": 3.0, "stop_reason": "adequate_fill", "leak": "none", "symptomatic": False},
+    "hardening_wait": {"sample_hard": True},
+    "cannula_removal": {"haemostasis": True},
+    "closure": {"closure": "adhesive_strips", "dressing": "adhesive"},
+    "radiation_dose": {"fluoro_time": 4.2, "air_kerma": 210.0, "kap": 25.0, "runs": 3},
+    "sign_out": {
+        "procedure_recorded": True,
+        "counts_correct": True,
+        "specimens": "no_specimen",
+        "equipment_problems": False,
+    },
+}
+
+
+class Silent:
+    """No sound while taking pictures."""
+
+    def play(self, priority: str) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class Scene:
+    """A fresh database, clock and service for one picture."""
+
+    def __init__(self, folder: Path) -> None:
+        self.clock = FakeClock(START)
+        self.service = ChecklistService(open_store(folder / "scene.sqlite3"), clock=self.clock)
+        self.settings = QSettings(str(folder / "ui.ini"), QSettings.Format.IniFormat)
+
+    def start(self, name: str = "Nguyễn Thị Mẫu", mrn: str = "MRN204518", procedure: str = "kyphoplasty") -> str:
+        levels = [{"level": "T12", "sides": ["left", "right"]}, {"level": "L1", "sides": ["left", "right"]}]
+        if procedure == "vertebroplasty":
+            levels = [{"level": "L2", "sides": ["right"]}]
+        state = self.service.start_case(
+            patient={"name": name, "mrn": mrn, "date_of_birth": "1947-05-12", "sex": "female"},
+            procedure=procedure,
+            levels=levels,
+            indication="osteoporotic",
+            team={"operator": "Dr Ada Demo", "nurse": "Nurse Dana Demo", "anaesthesia": "Dr Gita Demo"},
+        )
+        return state.case_id
+
+    def drive(self, case_id: str, until: str | None = None, level: str | None = None) -> None:
+        """Record every step with plausible values until `until` (at `level`) is current."""
+        service = self.service
+        while (current := service.state(case_id).current) is not None:
+            if current.spec.id == until and (level is None or current.level == level):
+                return
+            self.clock.advance(minutes=1)
+            step = current.spec.id
+            if step == "balloon_inflation" and not service.state(case_id).balloon_kits:
+                kit = {"product": "example_balloon_15", "lot": "BK12345", "expiry": "2028-01-31"}
+                self.record(case_id, "balloon_kit", kit)
+            if step == "cement_injection" and not service.state(case_id).batches:
+                self.mix(case_id)
+                self.clock.set(working_window(service.state(case_id), service.state(case_id).batches[-1])[0])
+            if step == "hardening_wait":
+                end = hardening_end(service.state(case_id), current.level)
+                if end is not None and end > self.clock.now():
+                    self.clock.set(end)
+            for alarm in service.alarms(case_id):
+                service.acknowledge_alarm(case_id=case_id, alarm_id=alarm.id)
+            self.record(case_id, step, VALUES.get(step), current.level, current.side)
+
+    def record(self, case_id: str, step: str, values=None, level=None, side=None) -> None:
+        self.service.record_step(case_id=case_id, step=step, level=level, side=side, values=values)
+
+    def mix(self, case_id: str) -> None:
+        product = self.service.catalogue.cements[0].id
+        self.record(case_id, "cement_mix", {"product": product, "lot": "CM0042", "expiry": "2027-06-30"})
+
+    def finish(self, case_id: str) -> None:
+        self.drive(case_id)
+        for warning in self.service.warnings(case_id, pending_only=True):
+            self.service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
+        self.service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
+        self.service.record_findings(case_id=case_id, findings="Good fill.", complications="None.", ebl_ml=5.0)
+        self.service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+
+
+# -- scenes: each prepares the data and returns the window to photograph -------------------------
+def scene_start(scene: Scene):
+    for n, (name, procedure) in enumerate((("Alba Example", "vertebroplasty"), ("Müller Beispiel", "kyphoplasty"))):
+        case_id = scene.start(name, f"MRN10{n}", procedure)
+        scene.finish(case_id)
+        scene.clock.advance(minutes=20)
+    case_id = scene.start()
+    scene.drive(case_id, "cannula_placement")
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    window.show_start()
+    return window
+
+
+def scene_new_case(scene: Scene):
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    window.show_new_case()
+    return window if window.new_case_form is not None else None
+
+
+def scene_checklist(scene: Scene):
+    """Mid-case: the current step is the hardening wait, its countdown running."""
+    case_id = scene.start()
+    scene.drive(case_id, "hardening_wait", "T12")
+    scene.clock.advance(minutes=3, seconds=25)
+    return build_window(scene.service, scene.settings, sound_player=Silent())
+
+
+def scene_hardening_lock(scene: Scene):
+    """Cannula removal opened early: locked, with the countdown in the hard stop."""
+    window = scene_checklist(scene)
+    window.case_screen.select_step("cannula_removal", "T12")
+    return window
+
+
+def scene_hard_stop(scene: Scene):
+    case_id = scene.start()
+    scene.drive(case_id, "time_out")
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    window.case_screen.select_step("cannula_placement", "T12", "left")
+    return window
+
+
+def scene_alarm(scene: Scene):
+    case_id = scene.start(procedure="vertebroplasty")
+    scene.drive(case_id, "cement_injection")
+    scene.mix(case_id)
+    scene.clock.advance(minutes=10, seconds=5)  # ready, warning and end of the working time: three alarms
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    return window
+
+
+def scene_correction(scene: Scene):
+    case_id = scene.start()
+    scene.drive(case_id, "cannula_placement")
+    scene.clock.advance(minutes=2)
+    state = scene.service.state(case_id)
+    entry = state.instance("local_anesthetic", "T12").entry
+    scene.clock.advance(minutes=1)
+    scene.service.correct(
+        case_id=case_id, seq=entry.seq, values={**entry.values, "volume": 8.0}, reason="Syringe read again: 8 mL"
+    )
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    window.case_screen.select_step("local_anesthetic", "T12")
+    return window
+
+
+def scene_signoff(scene: Scene):
+    case_id = scene.start(procedure="vertebroplasty")
+    scene.drive(case_id)
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    if "signoff" not in window.case_screen.panels:
+        return None
+    window.case_screen.show_page("signoff")
+    return window
+
+
+def scene_help(scene: Scene):
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    window.show_help()
+    return window
+
+
+SCENES: dict[str, Callable[[Scene], object]] = {
+    "start": scene_start,
+    "new-case": scene_new_case,
+    "checklist": scene_checklist,
+    "hardening-lock": scene_hardening_lock,
+    "hard-stop": scene_hard_stop,
+    "alarm": scene_alarm,
+    "correction": scene_correction,
+    "sign-off": scene_signoff,
+    "help": scene_help,
+}
+
+
+def settle(app: QApplication) -> None:
+    for _ in range(10):
+        app.processEvents()
+
+
+def render(out: Path, width: int, height: int, only: list[str]) -> list[Path]:
+    app = QApplication.instance() or QApplication([])
+    written = []
+    for scene_name, build in SCENES.items():
+        if only and scene_name not in only:
+            continue
+        for theme in ("light", "dark"):
+            with tempfile.TemporaryDirectory() as tmp:
+                scene = Scene(Path(tmp))
+                window = build(scene)
+                if window is None:
+                    print(f"skipped {scene_name}: its panel is not installed")
+                    scene.service.close()
+                    break
+                window.set_theme(theme)
+                window.resize(width, height)
+                window.show()
+                settle(app)
+                window.case_screen.tick()
+                settle(app)
+                path = out / f"{scene_name}-{theme}.png"
+                window.grab().save(str(path))
+                written.append(path)
+                window.close()
+                window.deleteLater()
+                settle(app)
+                scene.service.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "screenshots")
+    parser.add_argument("--size", default="1280x800", help="WIDTHxHEIGHT (default 1280x800)")
+    parser.add_argument("scenes", nargs="*", help=f"only these scenes ({', '.join(SCENES)})")
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in render(args.out, width, height, args.scenes):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The item models adapting case state: Qt's model contract (qtmodeltester) and change signals."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from checklist_app.ui.checklist_model import (
+    CURRENT_ROLE,
+    KEY_ROLE,
+    LOCKED_ROLE,
+    STATUS_ROLE,
+    CaseListModel,
+    ChecklistModel,
+    build_groups,
+)
+from tests.conftest import advance, setup_kwargs
+
+
+def test_checklist_model_passes_the_model_tester(qtmodeltester, service, clock, started):
+    advance(service, clock, started, "cannula_placement")
+    model = ChecklistModel()
+    model.show_state(service.state(started), {("cannula_placement", "T12", "left")})
+    qtmodeltester.check(model, force_py=True)
+    qtmodeltester.check(model)
+
+
+def test_case_list_model_passes_the_model_tester(qtmodeltester, service, started):
+    service.start_case(**setup_kwargs("vertebroplasty", [{"level": "L2", "sides": ["left"]}]))
+    model = CaseListModel()
+    model.set_rows(service.list_cases())
+    qtmodeltester.check(model, force_py=True)
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2 and model.columnCount() == 6
+
+
+def test_groups_are_before_each_level_and_after(service, started):
+    groups = build_groups(service.state(started))
+    assert [g.title for g in groups] == [
+        "Before the first needle",
+        "Level T12 (bipedicular)",
+        "Level L1 (bipedicular)",
+        "After the last level",
+    ]
+    level = groups[1]
+    sides = [r.key for r in level.rows if r.key[0] == "cannula_placement"]
+    assert sides == [("cannula_placement", "T12", "left"), ("cannula_placement", "T12", "right")]
+    assert sum(len(g.rows) for g in groups) == len(service.state(started).instances)
+
+
+def test_rows_carry_status_current_and_lock(service, clock, started):
+    advance(service, clock, started, "identity_consent")
+    model = ChecklistModel()
+    model.show_state(service.state(started), {("cannula_placement", "T12", "left")})
+    done = model.index_of(("patient_in_room", None, None))
+    current = model.index_of(("identity_consent", None, None))
+    locked = model.index_of(("cannula_placement", "T12", "left"))
+    assert done.data(STATUS_ROLE) == "done" and done.siblingAtColumn(1).data().startswith("✓ ")
+    assert current.data(CURRENT_ROLE) and current.data().startswith("▶ ")
+    assert locked.data(LOCKED_ROLE) and locked.siblingAtColumn(1).data() == "LOCKED"
+    assert locked.data(KEY_ROLE) == ("cannula_placement", "T12", "left")
+    assert "current step" in current.data(Qt.ItemDataRole.AccessibleTextRole)
+
+
+def test_a_tick_changes_rows_in_place_and_a_new_case_resets(qtbot, service, clock, started):
+    model = ChecklistModel()
+    model.show_state(service.state(started))
+    with qtbot.waitSignal(model.dataChanged), qtbot.assertNotEmitted(model.modelReset):
+        service.record_step(case_id=started, step="patient_in_room")
+        model.show_state(service.state(started))
+    other = service.start_case(**setup_kwargs("vertebroplasty", [{"level": "L2", "sides": ["left"]}]))
+    with qtbot.waitSignal(model.modelReset):
+        model.show_state(other)
+    assert model.rowCount() == 3
