@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -64,27 +66,62 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerate_narrow_encodings()
     args = build_parser().parse_args(argv)
     db = Path(getattr(args, "db", None) or paths.default_db_path())
     command = args.command or "gui"
     handler = COMMANDS[command]
     try:
-        return handler(args, db)
+        code = handler(args, db)
+        sys.stdout.flush()  # inside the try: a reader that went away (`| head`) is not an error
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except (Refusal, CliError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("interrupted")
     except Exception as exc:  # noqa: BLE001 - the command line never shows a traceback
-        from .store import StoreError
-
-        if isinstance(exc, (StoreError, OSError)):
+        if isinstance(exc, _expected_errors()):
             return _fail(str(exc))
         return _fail(f"unexpected error ({type(exc).__name__}): {exc}")
 
 
+def _tolerate_narrow_encodings() -> None:
+    """A console or file in ASCII, Latin-1 or cp1252 still gets every name (Zoë, Δοκιμή, 山田), escaped."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+
+
+def _expected_errors() -> tuple[type[Exception], ...]:
+    """Failures whose message already says what is wrong and where: the database, a file, a site file."""
+    from .domain.catalogue import CatalogueError
+    from .domain.settings import SettingsError
+    from .domain.template import TemplateError
+    from .store import StoreError
+
+    return (StoreError, OSError, SettingsError, CatalogueError, TemplateError)
+
+
+def _reader_gone() -> int:
+    """The reader of our output closed the pipe (e.g. `checklist-app cases | head -1`): stop quietly."""
+    # Point stdout at devnull so the interpreter's final flush does not complain on stderr.
+    with suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_OK
+
+
 def _fail(message: str) -> int:
-    print(f"checklist-app: error: {message}", file=sys.stderr)
+    print(f"checklist-app: error: {_one_line(message)}", file=sys.stderr)
     return EXIT_PROBLEM
+
+
+def _one_line(text: str) -> str:
+    """Control characters (a newline in a file name...) shown escaped, so an error stays one line."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def _open(db: Path, *, readonly: bool):
@@ -107,11 +144,14 @@ def cmd_cases(args: argparse.Namespace, db: Path) -> int:
     if not db.exists():
         print("[]" if args.json else "No cases yet.")
         return EXIT_OK
-    service = _open(db, readonly=True)
+    from .store import open_store
+
+    # The store alone: listing needs no templates, catalogue or settings, so it starts faster.
+    store = open_store(db, readonly=True)
     try:
-        rows = service.list_cases()
+        rows = store.list_cases()
     finally:
-        service.close()
+        store.close()
     if args.json:
         print(json.dumps([_case_json(r) for r in rows], ensure_ascii=False, indent=1))
         return EXIT_OK

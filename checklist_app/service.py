@@ -8,6 +8,7 @@ use it the same way.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,7 @@ ROLES = ("nurse", "operator", "anaesthesia", "assistant")
 MEANINGS = ("performed", "reviewed", "approved")
 DEFAULT_MEANING = {"nurse": "performed", "operator": "approved"}
 MAX_REASON = 500
+MAX_CACHED_CASES = 16
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class ChecklistService:
         self.catalogue = catalogue or load_catalogue(paths.resources_dir() / "products.toml", _site_products())
         self.settings = settings or load_settings(_existing(paths.site_settings_path()))
         self.templates = dict(templates or load_templates())
-        self._states: dict[str, CaseState] = {}
+        self._states: OrderedDict[str, CaseState] = OrderedDict()
 
     @classmethod
     def open(cls, db_path: Path | None = None, *, readonly: bool = False, clock: Clock | None = None):
@@ -101,13 +103,14 @@ class ChecklistService:
         """The case as its events say it is (cached; the cache is only ever fed stored events)."""
         cached = self._states.get(case_id)
         if cached is not None:
+            self._states.move_to_end(case_id)
             return cached
         stored = self.store.events(case_id)
         if not stored:
             raise Refusal("case", f"no case {case_id!r}")
         procedure = stored[0].values["setup"]["procedure"]
         state = fold(stored, self.templates[procedure], self.catalogue, self.settings)
-        self._states[case_id] = state
+        self._remember(state)
         return state
 
     def list_cases(self, *, limit: int | None = None) -> list[CaseRow]:
@@ -184,7 +187,7 @@ class ChecklistService:
         stored = self.store.append(case_id, [event], case_row=row)
         state = CaseState(template, self.catalogue, self.settings)
         state.apply(stored[0])
-        self._states[case_id] = state
+        self._remember(state)
         return state
 
     def record_step(
@@ -207,7 +210,7 @@ class ChecklistService:
         if spec.repeat != "any" and state.instance(step, level, side).status != PENDING:
             raise Refusal("step", f"'{spec.title}' is already recorded; correct or retract that entry instead")
         now = self.clock.now()
-        when = clinical_time or now
+        when = _moment(clinical_time) or now
         check_clinical_time(state, when, now, step=step)
         late = check_late_entry(state, when, now, late_reason)
         clean = validate_values(state, spec, values or {})
@@ -266,7 +269,7 @@ class ChecklistService:
         spec = state.step_spec_of(entry)
         why = _reason(reason, "reason")
         now = self.clock.now()
-        when = clinical_time or entry.clinical_time
+        when = _moment(clinical_time) or entry.clinical_time
         if clinical_time is not None:
             check_clinical_time(state, when, now, step=spec.id)
         if entry.status == "done":
@@ -419,6 +422,13 @@ class ChecklistService:
         return [p for p in people if role is None or p["role"] == role]
 
     # -- internals -----------------------------------------------------------------------------
+    def _remember(self, state: CaseState) -> None:
+        """Keep the states of the most recently used cases (a demo of 10,000 cases stays small)."""
+        self._states[state.case_id] = state
+        self._states.move_to_end(state.case_id)
+        while len(self._states) > MAX_CACHED_CASES:
+            self._states.popitem(last=False)
+
     def _writable(self, case_id: str) -> CaseState:
         state = self.state(case_id)
         if state.locked:
@@ -510,6 +520,15 @@ class ChecklistService:
             raise
         state.events[-len(stored) :] = stored
         return state
+
+
+def _moment(value: Any) -> datetime | None:
+    """A clinical time given by a caller: None, or a timezone-aware datetime."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise Refusal("clinical_time", "must be a date and time with its time zone")
+    return value
 
 
 def _reason(text: Any, name: str = "reason") -> str:

@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from biip import ParseError
-from biip.gtin import Gtin
-
 KINDS = ("cement", "balloon")
 
 
@@ -209,6 +206,9 @@ def gtin14(text: str) -> str:
     digits = text.strip() if isinstance(text, str) else ""
     if not (digits.isascii() and digits.isdigit()) or len(digits) not in (8, 12, 13, 14):
         raise ValueError(f"'{text}' is not a GTIN (8, 12, 13 or 14 digits)")
+    from biip import ParseError  # imported here: biip costs ~90 ms at start-up and is needed only for GTINs
+    from biip.gtin import Gtin
+
     try:
         return Gtin.parse(digits).as_gtin_14()
     except ParseError as exc:

@@ -246,6 +246,9 @@ def check_late_entry(state: CaseState, when: datetime, now: datetime, late_reaso
 
 def check_instance(state: CaseState, spec: StepSpec, level: str | None, side: str | None) -> None:
     """The step, level and side must exist in this case's plan."""
+    for name, value in (("level", level), ("side", side)):
+        if value is not None and not isinstance(value, str):
+            raise Refusal(name, "must be text such as 'T12' or 'left'")
     if spec.repeat == "any":
         if level is not None or side is not None:
             raise Refusal("level", f"'{spec.title}' is recorded for the case, not per level or side")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import sqlite3
 import stat
@@ -109,11 +108,11 @@ class WriterLock:
         except OSError as exc:
             raise _cannot_lock(db_path, exc) from exc
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd)
         except OSError as exc:
             holder = _read_pid(fd)
             os.close(fd)
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EDEADLK):
                 raise _cannot_lock(db_path, exc) from exc
             raise StoreLocked(
                 f"The database {db_path} is already open in another checklist window (process {holder}). "
@@ -126,10 +125,30 @@ class WriterLock:
         if self.fd < 0:
             return
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            _unlock(self.fd)
         finally:
             os.close(self.fd)
             self.fd = -1
+
+
+if os.name == "nt":  # pragma: no cover - Windows workstations
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _write_pid(fd: int) -> None:

@@ -473,3 +473,20 @@ def test_the_unsigned_case_is_resumed_even_when_newer_cases_are_signed(service, 
         service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
     assert service.list_cases()[0].id != open_case
     assert service.case_in_progress() == open_case
+
+
+@pytest.mark.parametrize(
+    ("level", "side", "field"), [(["T12"], None, "level"), ("T12", {"left"}, "side"), (12, None, "level")]
+)
+def test_level_and_side_of_the_wrong_type_are_refused(service, started, level, side, field):
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step="cannula_placement", level=level, side=side)
+    assert err.value.field == field
+
+
+def test_naive_clinical_time_is_refused(service, started):
+    from datetime import datetime
+
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step="patient_in_room", clinical_time=datetime(2026, 3, 2, 8, 0))
+    assert err.value.field == "clinical_time"
