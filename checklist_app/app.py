@@ -108,7 +108,7 @@ def _report_unexpected(kind, value, tb) -> None:
 
 
 def selftest(db_path) -> int:
-    """The deployment check (ui/selftest.py, built by the UI-B engineer)."""
+    """The deployment check for a new workstation (ui/selftest.py)."""
     try:
         from .ui.selftest import run_selftest
     except ImportError:

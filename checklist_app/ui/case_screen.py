@@ -1,4 +1,4 @@
-"""The case screen: checklist, step editor and timers, with the other engineers' panels as pages.
+"""The case screen: checklist, step editor and timers, with batches, staff, sign-off and the note as pages.
 
 It holds no truth: after every use case it reads `service.state(case_id)` again and refreshes
 every view from it; a one-second tick re-reads timers, alarms and hard stops from the service.
@@ -38,7 +38,7 @@ TICK_MS = 1000
 
 
 def load_panel(module: str, cls: str, service) -> tuple[QWidget | None, str]:
-    """A panel another engineer builds, or (None, why) when it is missing or fails to load."""
+    """A hosted panel, or (None, why) when it is missing or fails to load."""
     try:
         return getattr(importlib.import_module(f"checklist_app.ui.{module}"), cls)(service), ""
     except (ImportError, AttributeError):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import sqlite3
 import stat
@@ -291,21 +289,7 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(demo, args):
     assert err == ""
 
 
-# -- note and selftest (written by other parts of the program) ----------------------------------
-def _has(module: str, attribute: str) -> bool:
-    # A module another engineer is still writing may not import yet: then its tests wait too.
-    try:
-        return importlib.util.find_spec(module) is not None and hasattr(importlib.import_module(module), attribute)
-    except Exception:  # noqa: BLE001
-        return False
-
-
-needs_note = pytest.mark.skipif(
-    not _has("checklist_app.note", "write_note"), reason="checklist_app.note.write_note is not there yet"
-)
-
-
-@needs_note
+# -- note and selftest ----------------------------------------------------------------------------
 def test_note_writes_a_pdf(demo):
     program, ids = demo
     pdf = program.home / "note.pdf"
@@ -314,7 +298,6 @@ def test_note_writes_a_pdf(demo):
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
-@needs_note
 def test_note_of_an_unknown_case_is_one_line(demo):
     program, _ = demo
     pdf = program.home / "note.pdf"
@@ -322,14 +305,16 @@ def test_note_of_an_unknown_case_is_one_line(demo):
     assert not pdf.exists()
 
 
-@needs_note
 def test_note_into_a_missing_folder_is_one_line(demo):
     program, ids = demo
     assert_one_line_error(program("note", ids[0], "-o", program.home / "nope" / "note.pdf"))
 
 
-@pytest.mark.skipif(not _has("checklist_app.app", "selftest"), reason="checklist_app.app.selftest is not there yet")
-def test_selftest_answers_without_a_traceback(program):
-    result = program("--db", program.home / "selftest.sqlite3", "selftest")
-    assert result.code in (EXIT_OK, EXIT_PROBLEM), result.err
-    assert result.out or result.err
+def test_selftest_passes_and_reports_the_start_up_time_last(program):
+    db = program.home / "selftest.sqlite3"
+    result = program("--db", db, "selftest")
+    assert result.code == EXIT_OK, result.out + result.err
+    lines = result.out.strip().splitlines()
+    assert lines[-1].startswith("ready in ") and lines[-1].endswith(" ms")
+    assert any("database" in line.lower() for line in lines)
+    assert not db.exists(), "the self-test must not create or change the real database"
