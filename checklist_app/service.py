@@ -34,7 +34,7 @@ from .domain.rules import (
 from .domain.settings import Settings, load_settings
 from .domain.setup import build_setup, clean_text
 from .domain.state import PENDING, CaseState, fold
-from .domain.template import Template, load_template
+from .domain.template import StepSpec, Template, load_template
 from .domain.timers import Alarm, Timer, alarms, timers
 from .domain.warnings import Warning, unacknowledged, warnings
 from .store import CaseRow, Store
@@ -101,6 +101,7 @@ class ChecklistService:
     # -- queries -------------------------------------------------------------------------------
     def state(self, case_id: str) -> CaseState:
         """The case as its events say it is (cached; the cache is only ever fed stored events)."""
+        _check_case_id(case_id)
         cached = self._states.get(case_id)
         if cached is not None:
             self._states.move_to_end(case_id)
@@ -310,8 +311,9 @@ class ChecklistService:
         state = self._writable(case_id)
         spec = self._spec(state, step)
         known = {g.id: g for g in spec.gates}
-        if gate not in known:
+        if not isinstance(gate, str) or gate not in known:
             raise Refusal("gate", f"'{spec.title}' has no gate {gate!r}")
+        _check_scope(state, spec, level, side)
         why = _reason(reason, "reason")
         values = {"gate": gate, "message": known[gate].message}
         draft = Draft(ev.GATE_OVERRIDE, self._actor(state, actor), self.clock.now(), step, level, side, values, why)
@@ -321,7 +323,7 @@ class ChecklistService:
         """Record that a warning was seen and accepted (who and when)."""
         state = self._writable(case_id)
         found = {w.id: w for w in unacknowledged(state)}
-        if warning_id not in found:
+        if not isinstance(warning_id, str) or warning_id not in found:
             raise Refusal("warning", f"no unacknowledged warning {warning_id!r}")
         values = {"warning": warning_id, "message": found[warning_id].message}
         draft = Draft(ev.WARNING_ACKNOWLEDGED, self._actor(state, actor), self.clock.now(), values=values)
@@ -331,7 +333,7 @@ class ChecklistService:
         """Silence an alarm for good: logged with who and when; it does not repeat."""
         state = self._writable(case_id)
         raised = {a.id: a for a in alarms(state, self.clock.now())}
-        if alarm_id not in raised:
+        if not isinstance(alarm_id, str) or alarm_id not in raised:
             raise Refusal("alarm", f"no active alarm {alarm_id!r}")
         alarm = raised[alarm_id]
         values = {"alarm": alarm_id, "priority": alarm.priority, "message": alarm.message}
@@ -343,7 +345,7 @@ class ChecklistService:
     ) -> CaseState:
         """Hand over a role (the signed-in nurse, the operator...). Later entries carry the new name."""
         state = self._writable(case_id)
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise Refusal("role", f"must be one of {', '.join(ROLES)}")
         person = clean_text(name, "name")
         values = {"role": role, "name": person, "previous": state.current_nurse if role == "nurse" else ""}
@@ -387,10 +389,10 @@ class ChecklistService:
     ) -> CaseState:
         """Sign the record: the nurse first (all steps answered), then the operator, which locks it."""
         state = self._writable(case_id)
-        if role not in DEFAULT_MEANING:
+        if not isinstance(role, str) or role not in DEFAULT_MEANING:
             raise Refusal("role", "only the nurse and the operator sign")
         meaning = meaning or DEFAULT_MEANING[role]
-        if meaning not in MEANINGS:
+        if not isinstance(meaning, str) or meaning not in MEANINGS:
             raise Refusal("meaning", f"must be one of {', '.join(MEANINGS)}")
         person = clean_text(name, "name")
         self._check_can_sign(state, role, person)
@@ -413,9 +415,12 @@ class ChecklistService:
     # -- staff list ----------------------------------------------------------------------------
     def add_staff(self, *, name: str, role: str, pin: str | None = None) -> int:
         """Add someone to the site staff list; a PIN, if set, is stored only as a salted slow hash."""
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise Refusal("role", f"must be one of {', '.join(ROLES)}")
-        return self.store.add_staff(clean_text(name, "name"), role, hash_pin(pin) if pin else None)
+        person = clean_text(name, "name")
+        if any(p["name"] == person and p["role"] == role for p in self.store.list_staff(active_only=False)):
+            raise Refusal("name", f"{person} is already on the staff list as {role}")
+        return self.store.add_staff(person, role, hash_pin(pin) if pin is not None and pin != "" else None)
 
     def staff(self, role: str | None = None) -> list[dict]:
         people = self.store.list_staff()
@@ -520,6 +525,25 @@ class ChecklistService:
             raise
         state.events[-len(stored) :] = stored
         return state
+
+
+def _check_case_id(case_id: Any) -> None:
+    if not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64:
+        raise Refusal("case", f"no case {case_id!r} (a case id looks like 20261122-001)")
+    if not case_id.isprintable() or any("\ud800" <= ch <= "\udfff" for ch in case_id):
+        raise Refusal("case", f"no case {case_id!r}")
+
+
+def _check_scope(state: CaseState, spec: StepSpec, level: Any, side: Any) -> None:
+    """An override names a planned level and side, or None for every one of them."""
+    for name, value in (("level", level), ("side", side)):
+        if value is not None and not isinstance(value, str):
+            raise Refusal(name, "must be text such as 'T12' or 'left'")
+    planned = {(i.level, i.side) for i in state.instances_of(spec.id)}
+    if level is not None and level not in {lv for lv, _ in planned}:
+        raise Refusal("level", f"'{spec.title}' is not planned at {level}")
+    if side is not None and side not in {sd for lv, sd in planned if level is None or lv == level}:
+        raise Refusal("side", f"'{spec.title}' is not planned on the {side} side")
 
 
 def _moment(value: Any) -> datetime | None:

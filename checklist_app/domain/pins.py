@@ -15,7 +15,7 @@ _N, _R, _P = 2**14, 8, 1
 
 def hash_pin(pin: str) -> str:
     """'scrypt$N$r$p$salt$hash' for a PIN of 4 to 12 digits."""
-    if not isinstance(pin, str) or not pin.isdigit() or not 4 <= len(pin) <= 12:
+    if not isinstance(pin, str) or not (pin.isascii() and pin.isdigit()) or not 4 <= len(pin) <= 12:
         raise Refusal("pin", "must be 4 to 12 digits")
     salt = os.urandom(16)
     digest = hashlib.scrypt(pin.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)

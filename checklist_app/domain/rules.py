@@ -22,6 +22,7 @@ LATE_REASONS = {
     "other": "Other",
 }
 FUTURE_TOLERANCE = timedelta(seconds=60)  # clocks of two workstations may differ slightly
+OLDEST_ENTRY = timedelta(hours=24)  # a case lasts hours; older times are typing mistakes
 
 
 class GateClosed(Refusal):
@@ -55,7 +56,7 @@ def validate_values(state: CaseState, spec: StepSpec, raw: Mapping[str, Any]) ->
     known = {f.id for f in spec.fields}
     for name in raw:
         if name not in known:
-            raise Refusal(str(name), f"is not a value of '{spec.title}'")
+            raise Refusal("values", f"{name!r} is not a value of '{spec.title}'")
     values: dict[str, Any] = {}
     for fspec in spec.fields:
         given = raw.get(fspec.id)
@@ -129,8 +130,15 @@ def _number(fspec: FieldSpec, value: Any) -> float | int:
             raise Refusal(fspec.id, f"'{fspec.label}' accepts {', '.join(fspec.accept_units)}, not {given_unit}")
         if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
             raise Refusal(fspec.id, f"'{fspec.label}' must be a number")
-        value = convert(float(number), given_unit, unit) if given_unit != unit else number
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        try:
+            value = convert(float(number), given_unit, unit) if given_unit != unit else number
+        except (OverflowError, UnitError) as exc:
+            raise Refusal(fspec.id, f"'{fspec.label}': {exc}") from None
+    try:
+        finite = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
         raise Refusal(fspec.id, f"'{fspec.label}' must be a number in {unit}")
     if fspec.type == "integer":
         if float(value) != int(value):
@@ -225,6 +233,8 @@ def check_clinical_time(state: CaseState, when: datetime, now: datetime, *, step
         raise Refusal("clinical_time", "must include a time zone")
     if when > now + FUTURE_TOLERANCE:
         raise Refusal("clinical_time", "is in the future; it cannot be later than now")
+    if when < now - OLDEST_ENTRY:
+        raise Refusal("clinical_time", f"is more than {OLDEST_ENTRY.days * 24} hours ago; record it as an addendum")
     pir = state.milestone("PIR")
     if pir is not None and step != "patient_in_room" and when < pir:
         raise Refusal("clinical_time", f"is before the patient entered the room ({pir:%H:%M} UTC)")
@@ -235,7 +245,7 @@ def check_late_entry(state: CaseState, when: datetime, now: datetime, late_reaso
     limit = timedelta(minutes=float(state.settings.get("late_entry_minutes")))
     if now - when <= limit:
         return None
-    if late_reason not in LATE_REASONS:
+    if not isinstance(late_reason, str) or late_reason not in LATE_REASONS:
         raise Refusal(
             "late_reason",
             f"entered more than {limit.total_seconds() / 60:g} min after it happened: choose a reason "

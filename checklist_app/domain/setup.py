@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from .errors import Refusal
@@ -146,6 +146,12 @@ def build_setup(
         raise Refusal("procedure", f"must be one of {', '.join(PROCEDURES)}")
     if indication not in INDICATIONS:
         raise Refusal("indication", f"must be one of {', '.join(INDICATIONS)}")
+    if isinstance(icd10, str):
+        icd10 = [c for c in icd10.replace(";", ",").split(",") if c.strip()]
+    if not isinstance(icd10, (list, tuple)) and icd10 is not None:
+        raise Refusal("icd10", "give a list of ICD-10 codes")
+    if screen is not None and not isinstance(screen, Mapping):
+        raise Refusal("screen", "the screening answers are missing")
     codes = tuple(_icd10(code) for code in (icd10 or ()))
     return CaseSetup(
         patient=_patient(patient),
@@ -179,6 +185,8 @@ def clean_text(value: Any, name: str, limit: int = MAX_NAME, *, required: bool =
 
 def _patient(raw: Mapping[str, Any]) -> Patient:
     dob = raw.get("date_of_birth")
+    if isinstance(dob, datetime):
+        dob = dob.date()
     if isinstance(dob, str) and dob.strip():
         try:
             dob = date.fromisoformat(dob.strip())
@@ -221,6 +229,8 @@ def _levels(raw: Any) -> tuple[PlannedLevel, ...]:
             raise Refusal("levels", f"{level} is listed twice")
         if isinstance(sides, str):
             sides = SIDES if sides == "both" else (sides,)
+        if sides is not None and not isinstance(sides, (list, tuple)):
+            raise Refusal("levels", f"{level}: sides must be left, right or both")
         chosen = list(sides or ())
         if not chosen or any(s not in SIDES for s in chosen) or len(set(chosen)) != len(chosen):
             raise Refusal("levels", f"{level}: sides must be left, right or both")
@@ -236,6 +246,8 @@ def _team(raw: Mapping[str, Any]) -> Team:
     assistants = raw.get("assistants") or ()
     if isinstance(assistants, str):
         assistants = tuple(a for a in assistants.split(",") if a.strip())
+    if not isinstance(assistants, (list, tuple)):
+        raise Refusal("assistants", "give a list of names")
     return Team(
         operator=clean_text(raw.get("operator"), "operator"),
         nurse=clean_text(raw.get("nurse"), "nurse"),

@@ -182,7 +182,7 @@ def _parse_step(raw: Any, source: str, index: int) -> StepSpec:
     if phase != "level" and repeat == "per_side":
         raise TemplateError(f"{where}: 'repeat = per_side' is only allowed in the 'level' phase")
     optional = _flag(raw, "optional", where, default=False)
-    fields = tuple(_parse_field(f, where, i) for i, f in enumerate(raw.get("fields", []), start=1))
+    fields = tuple(_parse_field(f, where, i) for i, f in enumerate(_list(raw, "fields", where), start=1))
     ids = [f.id for f in fields]
     if len(set(ids)) != len(ids):
         raise TemplateError(f"{where}: field ids must be unique")
@@ -193,7 +193,7 @@ def _parse_step(raw: Any, source: str, index: int) -> StepSpec:
                 f"{where}: field '{spec.id}': required_if must name a yes/no field of this step, "
                 f"not '{spec.required_if}'"
             )
-    gates = tuple(_parse_gate(g, where) for g in raw.get("gates", []))
+    gates = tuple(_parse_gate(g, where) for g in _list(raw, "gates", where))
     return StepSpec(
         id=step_id,
         title=title,
@@ -203,7 +203,7 @@ def _parse_step(raw: Any, source: str, index: int) -> StepSpec:
         optional=optional,
         milestone=milestone,
         gates=gates,
-        help=str(raw.get("help", "")),
+        help=_help(raw, where),
     )
 
 
@@ -215,7 +215,7 @@ def _parse_field(raw: Any, step_where: str, index: int) -> FieldSpec:
         raise TemplateError(f"{step_where}: field #{index}: 'id' must be an identifier")
     where = f"{step_where}: field '{field_id}'"
     ftype = _one_of(raw, "type", FIELD_TYPES, where)
-    choices = tuple(_parse_choice(c, where) for c in raw.get("choices", []))
+    choices = tuple(_parse_choice(c, where) for c in _list(raw, "choices", where))
     if ftype in ("choice", "multi") and not choices:
         raise TemplateError(f"{where}: a {ftype} field needs 'choices'")
     low, high = _number(raw, "min", where), _number(raw, "max", where)
@@ -253,10 +253,10 @@ def _parse_field(raw: Any, step_where: str, index: int) -> FieldSpec:
         max=high,
         warn_above=warn,
         required=_flag(raw, "required", where, default=True),
-        required_if=raw.get("required_if"),
+        required_if=_optional_text(raw, "required_if", where),
         catalogue=catalogue,
         max_length=max_length,
-        help=str(raw.get("help", "")),
+        help=_help(raw, where),
     )
 
 
@@ -282,6 +282,24 @@ def _parse_gate(raw: Any, where: str) -> Gate:
         message=_text(raw, "message", gwhere),
         countdown=raw.get("countdown"),
     )
+
+
+def _list(raw: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = raw.get(key, [])
+    if not isinstance(value, list):
+        raise TemplateError(f"{where}: '{key}' must be a list")
+    return value
+
+
+def _optional_text(raw: dict[str, Any], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TemplateError(f"{where}: '{key}' must be text")
+    return value
+
+
+def _help(raw: dict[str, Any], where: str) -> str:
+    return _optional_text(raw, "help", where) or ""
 
 
 def _flag(raw: dict[str, Any], key: str, where: str, *, default: bool) -> bool:
