@@ -12,19 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-
-import biip
-from biip import ParseConfig, ParseError
-from biip.checksums import gs1_standard_check_digit
-from biip.gs1_element_strings import GS1ElementString
-from biip.gs1_messages import GS1Message
+from functools import cache
+from typing import TYPE_CHECKING
 
 from .catalogue import Catalogue, Product
 from .errors import Refusal
 
+if TYPE_CHECKING:
+    from biip import ParseConfig
+    from biip.gs1_element_strings import GS1ElementString
+
+# biip is imported on the first scan, not with this module: it costs ~90 ms, and the batch panel
+# imports this module when its page is built, before anyone scans anything.
 GS = "\x1d"
 GS_VISIBLE = "\u241d"  # ␝ SYMBOL FOR GROUP SEPARATOR
-_CONFIG = ParseConfig(separator_chars=(GS, GS_VISIBLE))
 _GTIN_LENGTHS = (8, 12, 13, 14)
 _SHOWN = 40  # characters of a bad scan quoted back in a message
 AI_GTIN, AI_LOT, AI_EXPIRY, AI_SERIAL = "01", "10", "17", "21"
@@ -75,6 +76,13 @@ def parse_scan(text: str, *, today: date, catalogue: Catalogue) -> Scan:
     return Scan(gtin, lot, expiry, serial, product, expired, tuple(messages))
 
 
+@cache
+def _config() -> ParseConfig:
+    from biip import ParseConfig
+
+    return ParseConfig(separator_chars=(GS, GS_VISIBLE))
+
+
 def _clean(text: str) -> str:
     if not isinstance(text, str):
         raise Refusal("barcode", "the scan is not text")
@@ -87,16 +95,20 @@ def _clean(text: str) -> str:
 
 def _elements(raw: str) -> dict[str, GS1ElementString]:
     """The element strings of the scan by AI (a bare GTIN becomes a one-element message)."""
+    import biip
+    from biip import ParseError
+    from biip.gs1_messages import GS1Message
+
     if raw.startswith("("):
         try:
-            message = GS1Message.parse_hri(raw, config=_CONFIG)
+            message = GS1Message.parse_hri(raw, config=_config())
         except (ParseError, ValueError, IndexError) as exc:
             raise _unreadable(raw, str(exc)) from None
         return _by_ai(message.element_strings, raw)
     if raw.isascii() and raw.isdigit() and len(raw) in _GTIN_LENGTHS:
         raw = f"{AI_GTIN}{raw.zfill(14)}"  # a plain EAN/UPC/GTIN-14 symbol: the product only
     try:
-        result = biip.parse(raw, config=_CONFIG)
+        result = biip.parse(raw, config=_config())
     except (ParseError, ValueError, IndexError) as exc:  # biip raises IndexError on a lone "]"
         raise _unreadable(raw, str(exc)) from None
     if result.gs1_digital_link_uri is not None:
@@ -135,6 +147,8 @@ def _refuse_check_digit(raw: str, errors: list[str], *, digits: str | None = Non
     shown = digits or _shown(raw)
     detail = ""
     if digits and digits.isdigit() and len(digits) > 1:
+        from biip.checksums import gs1_standard_check_digit
+
         expected = gs1_standard_check_digit(digits[:-1])
         detail = f" (the last digit is {digits[-1]}, it should be {expected})"
     raise Refusal(

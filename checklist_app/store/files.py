@@ -6,6 +6,7 @@ import errno
 import os
 import sqlite3
 import stat
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -79,7 +80,7 @@ def make_private_dir(folder: Path) -> None:
     if folder.is_dir():
         return
     try:
-        folder.mkdir(parents=True, mode=0o700)
+        folder.mkdir(parents=True, mode=0o700, exist_ok=True)  # two programs may start together
         os.chmod(folder, 0o700)
     except OSError as exc:
         message = f"Could not create the folder {folder}: {exc.strerror}. Choose another place with --db."
@@ -131,7 +132,7 @@ class WriterLock:
             self.fd = -1
 
 
-if os.name == "nt":  # pragma: no cover - Windows workstations
+if sys.platform == "win32":  # pragma: no cover - Windows workstations
     import msvcrt
 
     def _lock(fd: int) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from checklist_app.store.errors import StoreError, StoreTooNew, corrupt
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 TABLES = frozenset({"cases", "events", "staff", "meta"})
 
@@ -73,14 +76,15 @@ MIGRATIONS: list[Callable[[Database], None]] = [_create_everything]
 LATEST = len(MIGRATIONS)
 
 
-def user_version(db: Database) -> int:
+def user_version(db: sqlite3.Connection | Database) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def existing_version(db: Database, path: Path) -> int:
+def existing_version(db: sqlite3.Connection | Database, path: Path) -> int:
     """The schema version of an opened file, after checking (read-only) that it is ours."""
     version = user_version(db)
-    tables = set(db.table_names())
+    # The query sqlite-utils' Database.table_names() runs; plain, so opening needs no sqlite-utils.
+    tables = {row[0] for row in db.execute("select name from sqlite_master where type = 'table'")}
     if version == 0 and tables:
         raise corrupt(path, "it holds tables from another program")
     if version > LATEST:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
-from sqlite_utils.db import NotFoundError
+from typing import TYPE_CHECKING, Any
 
 from checklist_app.store.errors import StoreError, translated
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 class StaffAndSettings:
@@ -57,6 +57,8 @@ class StaffAndSettings:
             db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
     def _staff_row(self, staff_id: int) -> dict[str, Any]:
+        from sqlite_utils.db import NotFoundError  # the store imports sqlite-utils on first use
+
         with translated(self.path):
             try:
                 return self._reader().table("staff").get(staff_id)

@@ -1,4 +1,9 @@
-"""The Store: one SQLite file (WAL, synchronous=FULL) holding cases and their append-only event chains."""
+"""The Store: one SQLite file (WAL, synchronous=FULL) holding cases and their append-only event chains.
+
+sqlite-utils does the schema, case creation, staff and verify. The statements on the start-up
+and tick paths (open, list cases, read a case, append) are plain SQL on the same connection, so
+the window can open without importing sqlite-utils (~80 ms); it is imported on first use.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +13,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
-from checklist_app.domain.events import GENESIS_HASH, Event
+from checklist_app.domain.events import ADDENDUM, GENESIS_HASH, Event
 from checklist_app.store import files, schema
 from checklist_app.store.errors import StoreError, StoreReadOnly, corrupt, read_only, translated
 from checklist_app.store.rows import CASE_COLUMNS, CaseRow, Problem, case_record, event_to_row, row_to_event
 from checklist_app.store.staff import StaffAndSettings
-from checklist_app.store.verify import verify_database
+from checklist_app.store.verify import verify_database, verify_one_case
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 Head = tuple[int, str]  # (event_count, hash of the last event) of one case
+
+
+LOCKED_STATUSES = ("signed", "amended")
 
 
 class Store(StaffAndSettings):
@@ -32,6 +41,7 @@ class Store(StaffAndSettings):
         self.path = Path(path).absolute()
         self.readonly = readonly
         self._heads: dict[str, Head] = {}
+        self._status: dict[str, str | None] = {}  # cached case status: signed cases take addenda only
         self._lock: files.WriterLock | None = None
         self._conn: sqlite3.Connection | None = None
         self._db: Database | None = None
@@ -50,26 +60,31 @@ class Store(StaffAndSettings):
             if not new:
                 if not os.access(self.path, os.W_OK):
                     raise read_only(self.path)
+                if not os.access(self.path.parent, os.W_OK):
+                    raise StoreReadOnly(
+                        f"The folder {self.path.parent} is read-only: the database keeps its journal beside it, "
+                        "so nothing could be saved. Copy the database to a writable folder, or view it read-only."
+                    )
                 self._check_read_only_first()
             files.make_private_dir(self.path.parent)
             self._lock = files.WriterLock.acquire(self.path)
         with translated(self.path):
-            self._conn = self._connect(self.readonly)
-            self._conn.set_authorizer(_refuse_event_rewrites)
-            self._db = Database(self._conn, execute_plugins=False)
-            self._db.execute("PRAGMA busy_timeout = 2000")
-            self._db.execute("PRAGMA foreign_keys = ON")
+            conn = self._conn = self._connect(self.readonly)
+            conn.set_authorizer(_refuse_event_rewrites)
+            conn.execute("PRAGMA recursive_triggers = ON")  # what sqlite-utils' Database sets when it wraps us
+            conn.execute("PRAGMA busy_timeout = 2000")
+            conn.execute("PRAGMA foreign_keys = ON")
             # Read-only checks first: a file that is not ours must not be touched, not even its header.
-            version = schema.existing_version(self._db, self.path)
+            version = schema.existing_version(conn, self.path)
             if self.readonly and version < schema.LATEST:
                 raise StoreError(f"The database {self.path} has an older layout; open it once for writing to upgrade.")
-            self._db.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA synchronous = FULL")
             if not self.readonly:
-                self._db.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA journal_mode = WAL")
                 if version < schema.LATEST:
                     self._migrate(version)
             if max_page_count is not None:
-                self._db.execute(f"PRAGMA max_page_count = {int(max_page_count):d}")
+                conn.execute(f"PRAGMA max_page_count = {int(max_page_count):d}")
         if not self.readonly:
             if new:
                 files.restrict(self.path)
@@ -77,7 +92,14 @@ class Store(StaffAndSettings):
 
     def _connect(self, readonly: bool) -> sqlite3.Connection:
         if readonly:
-            return sqlite3.connect(self.path.as_uri() + "?mode=ro", uri=True, isolation_level=None)
+            # On read-only media (a backup share, a write-protected folder) SQLite cannot create the
+            # shared-memory file a WAL database needs; with no journal left to replay the file is
+            # complete, and nobody can be writing it, so it is opened as immutable.
+            wal = files.sibling(self.path, "-wal")
+            settled = not wal.exists() or wal.stat().st_size == 0
+            frozen = settled and not os.access(self.path.parent, os.W_OK)
+            options = "?mode=ro&immutable=1" if frozen else "?mode=ro"
+            return sqlite3.connect(self.path.as_uri() + options, uri=True, isolation_level=None)
         return sqlite3.connect(self.path, isolation_level=None)
 
     def _check_read_only_first(self) -> None:
@@ -85,7 +107,7 @@ class Store(StaffAndSettings):
         with translated(self.path):
             conn = self._connect(readonly=True)
             try:
-                schema.existing_version(Database(conn, execute_plugins=False), self.path)
+                schema.existing_version(conn, self.path)
             finally:
                 conn.close()
 
@@ -95,39 +117,55 @@ class Store(StaffAndSettings):
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    def _reader(self) -> Database:
-        if self._db is None:
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
             raise StoreError(f"The database {self.path} is closed.")
+        return self._conn
+
+    def _reader(self) -> Database:
+        """The connection wrapped in sqlite-utils' Database (imported and made on first use)."""
+        conn = self._connection()
+        if self._db is None:
+            from sqlite_utils import Database
+
+            # recursive_triggers is already set in _open; the Database must not issue a PRAGMA mid-transaction.
+            self._db = Database(conn, execute_plugins=False, recursive_triggers=False)
         return self._db
 
     @contextmanager
-    def _transaction(self) -> Iterator[Database]:
+    def _writing(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT; on any error everything is rolled back and re-raised."""
         if self.readonly:
             raise StoreReadOnly(f"The database {self.path} is open read-only; nothing can be saved in this window.")
-        db = self._reader()
+        conn = self._connection()
         with translated(self.path):
-            db.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield db
-                db.execute("COMMIT")
+                yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                _rollback(db)
+                _rollback(conn)
                 raise
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Database]:
+        """`_writing()` through sqlite-utils, for the table helpers (schema, new cases, staff)."""
+        with self._writing():
+            yield self._reader()
 
     def pragmas(self) -> dict[str, Any]:
         """The durability settings in force: journal_mode, synchronous (2 = FULL), foreign_keys."""
-        db = self._reader()
+        conn = self._connection()
         with translated(self.path):
             return {
-                name: db.execute(f"PRAGMA {name}").fetchone()[0]
+                name: conn.execute(f"PRAGMA {name}").fetchone()[0]
                 for name in ("journal_mode", "synchronous", "foreign_keys")
             }
 
     @property
     def schema_version(self) -> int:
         with translated(self.path):
-            return schema.user_version(self._reader())
+            return schema.user_version(self._connection())
 
     # -- events -------------------------------------------------------------------------------
 
@@ -148,22 +186,28 @@ class Store(StaffAndSettings):
         if strangers:
             raise ValueError(f"events {strangers} belong to another case than {case_id}")
         record = None if case_row is None else case_record(case_id, case_row)
-        with self._transaction() as db:
-            head = self._start_case(db, record) if record else self._head(db, case_id)
+        with self._writing() as conn:
+            head = self._start_case(self._reader(), record) if record else self._head(conn, case_id)
+            if not record:
+                self._refuse_after_signature(conn, case_id, events)
             chained = _link(case_id, events, head)
             # Plain statements on the tick path: sqlite-utils' table helpers introspect the schema on
             # every call, which would triple the statements per tick.
             for event in chained:
                 row = event_to_row(event)
                 columns = ", ".join(row)
-                db.execute(f"INSERT INTO events ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
+                conn.execute(
+                    f"INSERT INTO events ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
+                )
             new_head = (head[0] + len(chained), chained[-1].hash) if chained else head
             if chained or status is not None:
-                db.execute(
+                conn.execute(
                     "UPDATE cases SET event_count = ?, head_hash = ?, status = COALESCE(?, status) WHERE id = ?",
                     [new_head[0], new_head[1], status, case_id],
                 )
         self._heads[case_id] = new_head
+        if status is not None or record:
+            self._status[case_id] = status or (record or {}).get("status")
         return chained
 
     def _start_case(self, db: Database, record: dict[str, Any]) -> Head:
@@ -172,7 +216,15 @@ class Store(StaffAndSettings):
         db.table("cases").insert({**record, "event_count": 0, "head_hash": GENESIS_HASH})
         return (0, GENESIS_HASH)
 
-    def _head(self, db: Database, case_id: str) -> Head:
+    def _refuse_after_signature(self, conn: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
+        """A signed case takes addenda only, whatever code path tries to write to it."""
+        if case_id not in self._status:
+            row = conn.execute("SELECT status FROM cases WHERE id = ?", [case_id]).fetchone()
+            self._status[case_id] = row[0] if row else None
+        if self._status[case_id] in LOCKED_STATUSES and any(event.kind != ADDENDUM for event in events):
+            raise StoreError(f"Case {case_id} is signed: only an addendum can be added. Nothing was saved.")
+
+    def _head(self, db: sqlite3.Connection, case_id: str) -> Head:
         """The case's chain head: from memory, or two indexed lookups when the cache is cold."""
         if case_id in self._heads:
             return self._heads[case_id]
@@ -192,7 +244,7 @@ class Store(StaffAndSettings):
     def events(self, case_id: str) -> list[Event]:
         """The case's events in seq order, exactly as stored (hashes included)."""
         with translated(self.path):
-            rows = list(self._reader().table("events").rows_where("case_id = ?", [case_id], order_by="seq"))
+            rows = _dicts(self._connection().execute("SELECT * FROM events WHERE case_id = ? ORDER BY seq", [case_id]))
         try:
             return [row_to_event(row) for row in rows]
         except (ValueError, TypeError) as exc:
@@ -200,24 +252,15 @@ class Store(StaffAndSettings):
 
     def case_exists(self, case_id: str) -> bool:
         with translated(self.path):
-            return self._reader().execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone() is not None
+            return self._connection().execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone() is not None
 
     def list_cases(self, *, limit: int | None = None, statuses: tuple[str, ...] = ()) -> list[CaseRow]:
         """Cases newest first (service date, then id), optionally only those in `statuses`."""
-        where = f"status IN ({', '.join('?' for _ in statuses)})" if statuses else None
+        where = f" WHERE status IN ({', '.join('?' for _ in statuses)})" if statuses else ""
+        sql = f"SELECT {', '.join(CASE_COLUMNS)} FROM cases{where} ORDER BY service_date DESC, id DESC"
         with translated(self.path):
-            rows = (
-                self._reader()
-                .table("cases")
-                .rows_where(
-                    where,
-                    list(statuses),
-                    select=", ".join(CASE_COLUMNS),
-                    order_by="service_date DESC, id DESC",
-                    limit=limit,
-                )
-            )
-            return [CaseRow(**row) for row in rows]
+            rows = self._connection().execute(sql + (f" LIMIT {int(limit):d}" if limit is not None else ""), statuses)
+            return [CaseRow(*row) for row in rows]
 
     def next_case_id(self, service_date: date) -> str:
         """The next free id for that day: YYYYMMDD-NNN, NNN counting from 001."""
@@ -235,16 +278,20 @@ class Store(StaffAndSettings):
         """Check the file and re-walk every case's chain; [] means intact."""
         return verify_database(self._reader())
 
+    def verify_case(self, case_id: str) -> list[Problem]:
+        """Re-walk one case's chain and check its record; [] means intact (quick: for opening a case)."""
+        return verify_one_case(self._reader(), case_id)
+
     def backup(self, dest: Path) -> None:
         """A consistent owner-only copy at `dest`, safe while the program keeps running."""
-        db = self._reader()
-        files.backup_to(db.conn, self.path, Path(dest))
+        files.backup_to(self._connection(), self.path, Path(dest))
 
     def close(self) -> None:
         """Close the connection and release the writer lock (safe to call twice)."""
         conn, lock = self._conn, self._lock
         self._conn = self._db = self._lock = None
         self._heads.clear()
+        self._status.clear()
         try:
             if conn is not None:
                 conn.close()
@@ -279,10 +326,17 @@ def _link(case_id: str, events: list[Event], head: Head) -> list[Event]:
     return chained
 
 
-def _rollback(db: Database) -> None:
+def _rollback(conn: sqlite3.Connection) -> None:
     # SQLite may already have rolled back (e.g. after SQLITE_FULL); the original error is what matters.
     with suppress(sqlite3.Error):
-        db.rollback()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """Rows as dicts keyed by column name, as sqlite-utils' rows_where gives them."""
+    columns = [column[0] for column in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
 def _refuse_event_rewrites(action: int, table: str | None, *_: object) -> int:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from checklist_app.domain.events import GENESIS_HASH
 from checklist_app.store.rows import Problem, row_to_event
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 Head = tuple[int, str]
 
@@ -23,6 +25,7 @@ def verify_database(db: Database) -> list[Problem]:
         problems += _file_problems(db)
         problems += _orphan_problems(db)
         problems += _chain_problems(db)
+        problems += _record_problems(db)
     except (sqlite3.DatabaseError, ValueError) as exc:
         problems.append(Problem(None, None, f"The database file is damaged and could not be read completely: {exc}."))
     return problems
@@ -46,6 +49,60 @@ def _orphan_problems(db: Database) -> list[Problem]:
         message = f"case {case_id} event {seq}: belongs to no case record (case deleted or event added?)"
         problems.append(Problem(case_id, seq, message))
     return problems
+
+
+# The case list shows these columns; each must say what the case's first event says.
+_RECORD_FIELDS = {
+    "patient_name": ("patient", "name"),
+    "mrn": ("patient", "mrn"),
+    "procedure": ("procedure",),
+}
+
+
+def verify_one_case(db: Database, case_id: str) -> list[Problem]:
+    """The checks of `verify_database` for one case: its chain and its case record (fast, for opening it)."""
+    try:
+        head = db.execute("SELECT event_count, head_hash FROM cases WHERE id = ?", [case_id]).fetchone()
+        rows = db.query("SELECT * FROM events WHERE case_id = ? ORDER BY seq", [case_id])
+        problems = check_chain(case_id, rows, tuple(head) if head else None)
+        return problems + _record_problems(db, case_id)
+    except (sqlite3.DatabaseError, ValueError) as exc:
+        return [Problem(case_id, None, f"case {case_id} could not be read completely: {exc}.")]
+
+
+def _record_problems(db: Database, case_id: str | None = None) -> list[Problem]:
+    """Case records (the fast case list) that no longer match the case's own opening event."""
+    problems = []
+    query = (
+        "SELECT c.id, c.patient_name, c.mrn, c.procedure, c.levels, e.values_json FROM cases c "
+        "JOIN events e ON e.case_id = c.id AND e.seq = 1"
+    )
+    params: list[str] = []
+    if case_id is not None:
+        query += " WHERE c.id = ?"
+        params.append(case_id)
+    for row in db.query(query, params):
+        try:
+            setup = json.loads(row["values_json"]).get("setup")
+        except (ValueError, AttributeError):
+            setup = None
+        if not isinstance(setup, dict):
+            continue  # nothing to compare with; an edited opening event fails its own hash check
+        expected = {column: _dig(setup, path) for column, path in _RECORD_FIELDS.items()}
+        expected["levels"] = " ".join(str(p.get("level")) for p in setup.get("levels", []))
+        changed = [column for column, value in expected.items() if row[column] != value]
+        if changed:
+            message = (
+                f"case {row['id']}: its list entry ({', '.join(changed)}) differs from the case's own record (edited?)"
+            )
+            problems.append(Problem(row["id"], None, message))
+    return problems
+
+
+def _dig(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 def _chain_problems(db: Database) -> list[Problem]:

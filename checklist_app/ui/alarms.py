@@ -83,6 +83,24 @@ def default_player() -> SoundPlayer:
     return QtSoundPlayer()
 
 
+class FirstUsePlayer:
+    """The `default_player()`, chosen when the first alarm sounds rather than when the window opens."""
+
+    # Loading QtMultimedia (its media backend) and asking the audio server for outputs need not
+    # delay the window; it happens once, just after the first alarm is already on screen.
+    def __init__(self) -> None:
+        self.player: SoundPlayer | None = None
+
+    def play(self, priority: str) -> None:
+        if self.player is None:
+            self.player = default_player()
+        self.player.play(priority)
+
+    def stop(self) -> None:
+        if self.player is not None:  # nothing has sounded yet, so nothing to stop
+            self.player.stop()
+
+
 class AlarmSound:
     """Decides when to sound: the top alarm only, repeated by priority, silent once acknowledged."""
 

@@ -6,28 +6,37 @@ every view from it; a one-second tick re-reads timers, alarms and hard stops fro
 
 from __future__ import annotations
 
-import importlib
-import sys
-import traceback
+from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..domain.errors import Refusal
 from ..domain.present import local_time
 from ..domain.setup import PROCEDURE_LABELS
 from ..domain.state import PENDING, CaseState
 from ..store import StoreError
-from .alarms import AlarmBanner, AlarmSound, SoundPlayer, WarningStrip, default_player
+from .alarms import AlarmBanner, AlarmSound, FirstUsePlayer, SoundPlayer, WarningStrip
 from .checklist_model import Key
 from .checklist_view import ChecklistView
+from .lazy_page import BuiltPanels, LazyPage, installed, load_panel
 from .names import name
 from .step_editor import StepEditor
 from .theme import Theme
 from .timers_panel import TimersPanel
 from .widgets import MessageLabel, TextButton
 
-# (page id, nav label, module, class, signal that means "the case changed")
+# (page id, nav label, module, class, signal that means "the case changed").
+# Each is built the first time its page is shown (ui/lazy_page.py): the window opens on the checklist.
 HOSTED = (
     ("implants", "Cement && balloons", "batch_panel", "BatchPanel", "recorded"),
     ("staff", "Staff / handover", "staff", "HandoverPanel", "changed"),
@@ -37,15 +46,13 @@ HOSTED = (
 TICK_MS = 1000
 
 
-def load_panel(module: str, cls: str, service) -> tuple[QWidget | None, str]:
-    """A hosted panel, or (None, why) when it is missing or fails to load."""
-    try:
-        return getattr(importlib.import_module(f"checklist_app.ui.{module}"), cls)(service), ""
-    except (ImportError, AttributeError):
-        return None, "is not installed in this version"
-    except Exception as exc:  # noqa: BLE001 - a broken side panel must not stop the checklist
-        traceback.print_exc(file=sys.stderr)
-        return None, f"could not be loaded ({type(exc).__name__})"
+def placeholder(page: str, label: str, why: str) -> QLabel:
+    """What a page shows when its panel is missing or broken (its nav button is disabled)."""
+    widget = QLabel(f"The {label.replace('&&', '&').lower()} panel {why}.")
+    name(widget, f"{page}_placeholder", widget.text())
+    widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    widget.setProperty("role", "muted")
+    return widget
 
 
 def levels_text(state: CaseState) -> str:
@@ -115,12 +122,13 @@ class CaseScreen(QWidget):
         self._back_to_checklist = False
         self.header = CaseHeader()  # placed in the window's top bar by the main window
         self.banner = AlarmBanner(service)  # placed above every page by the main window
-        self.sound = AlarmSound(sound_player or default_player())
+        self.sound = AlarmSound(sound_player or FirstUsePlayer())
         self.warnings = WarningStrip(service)
         self.checklist = ChecklistView()
         self.editor = StepEditor(service)
         self.timers = TimersPanel()
-        self.panels: dict[str, QWidget] = {}
+        self._hosted: dict[str, LazyPage] = {}  # pages with a panel, built when first shown
+        self.panels = BuiltPanels(self._hosted)  # panels[page] builds that page's panel now
         self._build()
         self._connect()
         self.ticker = QTimer(self)
@@ -133,22 +141,22 @@ class CaseScreen(QWidget):
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(8)
         layout.addWidget(self.warnings)
+        # Tamper evidence: shown when the opened case's hash chain or record does not check out.
+        self.tamper_banner = MessageLabel("tamper_banner")
+        self.tamper_banner.setAccessibleName("Record integrity warning")
+        layout.addWidget(self.tamper_banner)
         self.nav = QHBoxLayout()
         self.nav.setSpacing(8)
         self.nav_group = QButtonGroup(self)
         self.pages = QStackedWidget()
         self.pages.setObjectName("case_pages")
         self._add_page("checklist", "Checklist", self._checklist_page())
-        for page, label, module, cls, _signal in HOSTED:
-            panel, why = load_panel(module, cls, self.service)
-            if panel is None:
-                panel = QLabel(f"The {label.replace('&&', '&').lower()} panel {why}.")
-                name(panel, f"{page}_placeholder", panel.text())
-                panel.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                panel.setProperty("role", "muted")
+        for page, label, module, cls, signal in HOSTED:
+            if installed(module):
+                self._hosted[page] = LazyPage(partial(self._build_panel, page, label, module, cls, signal))
+                self._add_page(page, label, self._hosted[page])
             else:
-                self.panels[page] = panel
-            self._add_page(page, label, panel, enabled=page in self.panels)
+                self._add_page(page, label, placeholder(page, label, "is not installed in this version"), enabled=False)
         self.nav.addStretch(1)
         layout.addLayout(self.nav)
         body = QHBoxLayout()
@@ -157,6 +165,20 @@ class CaseScreen(QWidget):
         self.timers.setFixedWidth(300)
         body.addWidget(self.timers)
         layout.addLayout(body, 1)
+
+    def _build_panel(self, page: str, label: str, module: str, cls: str, signal: str | None) -> QWidget:
+        """The page's panel with its signal connected; a placeholder, and the page disabled, if it fails."""
+        panel, why = load_panel(module, cls, self.service)
+        if panel is None:
+            del self._hosted[page]
+            self._nav_button(page).setEnabled(False)
+            return placeholder(page, label, why)
+        if signal:
+            getattr(panel, signal).connect(lambda _case, p=page: self._panel_changed(p))
+        return panel
+
+    def _nav_button(self, page: str) -> QAbstractButton:
+        return next(b for b in self.nav_group.buttons() if b.objectName() == f"page.{page}")
 
     def _checklist_page(self) -> QWidget:
         page = QWidget()
@@ -193,9 +215,6 @@ class CaseScreen(QWidget):
         self.banner.acknowledged.connect(lambda _id: self.refresh(keep_editor=True))
         self.warnings.acknowledged.connect(lambda _id: self.refresh(keep_editor=True))
         self.header.handover_requested.connect(lambda: self.show_page("staff"))
-        for page, _label, _module, _cls, signal in HOSTED:
-            if page in self.panels and signal:
-                getattr(self.panels[page], signal).connect(lambda _case, p=page: self._panel_changed(p))
 
     def set_theme(self, theme: Theme) -> None:
         self.checklist.set_theme(theme)
@@ -203,16 +222,32 @@ class CaseScreen(QWidget):
     # -- opening and refreshing ------------------------------------------------------------------
     def open_case(self, case_id: str) -> None:
         self.case_id = case_id
+        self._check_integrity(case_id)
         self.banner.set_case(case_id)
         self.warnings.set_case(case_id)
         self.last_saved.clear_message()
         self.editor.show_step(case_id, None)
-        for panel in self.panels.values():
-            panel.set_case(case_id)  # type: ignore[attr-defined]
+        for lazy in list(self._hosted.values()):
+            lazy.set_case(case_id)  # a page not built yet keeps it for when it is
         self.show_page("checklist")
         self.refresh(follow_current=True)
         self.ticker.start()
         self._offer_sign_off()
+
+    def _check_integrity(self, case_id: str) -> None:
+        """Re-walk the case's hash chain when it opens: an edited, deleted, inserted or reordered
+        event is shown at once, not only when IT runs `checklist-app verify`."""
+        problems = self.service.store.verify_case(case_id)
+        if not problems:
+            self.tamper_banner.clear_message()
+            return
+        first = problems[0].message
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        self.tamper_banner.show_message(
+            f"RECORD ALTERED OUTSIDE THIS PROGRAM: {first}{more}. Do not rely on this record; "
+            "tell IT (checklist-app verify) and restore a backup.",
+            "error",
+        )
 
     def close_case(self) -> None:
         self.ticker.stop()
@@ -342,9 +377,9 @@ class CaseScreen(QWidget):
         for index in range(self.pages.count()):
             widget = self.pages.widget(index)
             if widget.property("page") == page:
-                if page in self.panels and self.case_id:
-                    self.panels[page].set_case(self.case_id)  # type: ignore[attr-defined]
-                self.pages.setCurrentIndex(index)
+                if page in self._hosted and self.case_id:
+                    self._hosted[page].set_case(self.case_id)
+                self.pages.setCurrentIndex(index)  # builds the page's panel the first time
         for button in self.nav_group.buttons():
             button.setChecked(button.objectName() == f"page.{page}")
         if page == "checklist":

@@ -2,12 +2,17 @@
 
 On start it resumes the case in progress exactly where it was (`service.case_in_progress()`;
 timers come back too, since they derive from stored events).
+
+Only what the first screen needs is built at start: the case screen is built when the first case
+is opened (at once when one is resumed), the help page and the case screen's side pages when first
+shown (ui/lazy_page.py).
 """
 
 from __future__ import annotations
 
 import importlib
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut, QShowEvent
@@ -29,12 +34,15 @@ from PySide6.QtWidgets import (
 
 from ..domain.errors import Refusal
 from ..store import StoreError
-from .alarms import SoundPlayer
-from .case_screen import CaseScreen
 from .help_panel import SHORTCUTS, HelpPanel
+from .lazy_page import LazyPage
 from .start_screen import StartScreen
-from .theme import apply_theme, save_theme, saved_theme
+from .theme import apply_theme, save_theme, saved_theme, theme_named
 from .widgets import MessageLabel, TextButton
+
+if TYPE_CHECKING:
+    from .alarms import SoundPlayer
+    from .case_screen import CaseScreen
 
 TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
 TITLE = "Vertebral augmentation room checklist"
@@ -61,8 +69,9 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(1200, 720)
         self.resize(1280, 800)
         self.start_screen = StartScreen(service)
-        self.case_screen = CaseScreen(service, sound_player)
-        self.help_panel = HelpPanel()
+        self._sound_player = sound_player
+        self._case_screen: CaseScreen | None = None  # built by the first use of `case_screen`
+        self.help_panel = LazyPage(self._build_help)  # built the first time Help is opened
         self.new_case_form: QWidget | None = None
         self._before_help: QWidget | None = None
         self._build()
@@ -79,15 +88,14 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self._top_bar())
-        banner_box = QVBoxLayout()
-        banner_box.setContentsMargins(12, 8, 12, 0)
-        banner_box.addWidget(self.case_screen.banner)
+        self.banner_box = QVBoxLayout()  # the case screen's alarm banner goes first, when it is built
+        self.banner_box.setContentsMargins(12, 8, 12, 0)
         self.window_message = MessageLabel("window_message")
-        banner_box.addWidget(self.window_message)
-        layout.addLayout(banner_box)
+        self.banner_box.addWidget(self.window_message)
+        layout.addLayout(self.banner_box)
         self.stack = QStackedWidget()
         self.stack.setObjectName("screens")
-        for widget in (self.start_screen, self.case_screen, self.help_panel):
+        for widget in (self.start_screen, self.help_panel):
             self.stack.addWidget(widget)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
@@ -102,9 +110,8 @@ class MainWindow(QMainWindow):
         self.cases_button.setAccessibleName("Case list and new case")
         self.title = QLabel(TITLE)
         self.title.setObjectName("app_title")
-        self.titles = QStackedWidget()
+        self.titles = QStackedWidget()  # the title, then the case header once the case screen is built
         self.titles.addWidget(self.title)
-        self.titles.addWidget(self.case_screen.header)
         self.theme_toggle = TextButton("Dark theme", "theme_toggle")
         self.help_button = TextButton("Help", "help_button")
         row.addWidget(self.cases_button)
@@ -117,7 +124,6 @@ class MainWindow(QMainWindow):
         self.cases_button.clicked.connect(self.show_start)
         self.theme_toggle.clicked.connect(self.toggle_theme)
         self.help_button.clicked.connect(self.show_help)
-        self.help_panel.closed.connect(self.close_help)
         self.start_screen.case_chosen.connect(self.open_case)
         self.start_screen.new_case_requested.connect(self.show_new_case)
 
@@ -125,7 +131,7 @@ class MainWindow(QMainWindow):
         actions = {
             "confirm_editor": lambda: self._on_case_page() and self.case_screen.editor.confirm(),
             "cancel": self.cancel,
-            "acknowledge_alarm": lambda: self.case_screen.case_id and self.case_screen.banner.acknowledge_top(),
+            "acknowledge_alarm": lambda: self._case_open() and self.case_screen.banner.acknowledge_top(),
             "cases": self.show_start,
             "new_case": self.show_new_case,
             "toggle_theme": self.toggle_theme,
@@ -143,6 +149,24 @@ class MainWindow(QMainWindow):
                 self.shortcuts[f"{action}:{sequence}"] = shortcut
 
     # -- screens ---------------------------------------------------------------------------------
+    @property
+    def case_screen(self) -> CaseScreen:
+        """The case screen (header, alarm banner, checklist, pages), built the first time it is needed."""
+        if self._case_screen is None:
+            from .case_screen import CaseScreen  # its modules and Qt classes load with it, not at start
+
+            screen = CaseScreen(self.service, self._sound_player)
+            self.banner_box.insertWidget(0, screen.banner)
+            self.titles.addWidget(screen.header)
+            self.stack.addWidget(screen)
+            screen.set_theme(theme_named(self.theme))
+            self._case_screen = screen
+        return self._case_screen
+
+    def _case_open(self) -> bool:
+        """A case is open in the case screen (False, without building it, when there is none yet)."""
+        return self._case_screen is not None and bool(self._case_screen.case_id)
+
     def _resume(self) -> None:
         try:
             case_id = self.service.case_in_progress()
@@ -169,7 +193,7 @@ class MainWindow(QMainWindow):
     def show_start(self) -> None:
         self.start_screen.refresh()
         self.stack.setCurrentWidget(self.start_screen)
-        self.titles.setCurrentWidget(self.title if not self.case_screen.case_id else self.case_screen.header)
+        self.titles.setCurrentWidget(self.case_screen.header if self._case_open() else self.title)
 
     def show_new_case(self) -> None:
         form = self._new_case_form()
@@ -197,6 +221,11 @@ class MainWindow(QMainWindow):
         self.new_case_form = form
         return form
 
+    def _build_help(self) -> HelpPanel:
+        panel = HelpPanel()
+        panel.closed.connect(self.close_help)
+        return panel
+
     def show_help(self) -> None:
         if self.stack.currentWidget() is not self.help_panel:
             self._before_help = self.stack.currentWidget()
@@ -206,7 +235,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self._before_help or self.start_screen)
 
     def _on_case_screen(self) -> bool:
-        return self.stack.currentWidget() is self.case_screen and bool(self.case_screen.case_id)
+        return self._case_open() and self.stack.currentWidget() is self.case_screen
 
     def _on_case_page(self) -> bool:
         return self._on_case_screen() and self.case_screen.current_page() == "checklist"
@@ -215,7 +244,8 @@ class MainWindow(QMainWindow):
     def set_theme(self, theme_name: str) -> None:
         theme = apply_theme(self, theme_name)
         self.theme = theme.name
-        self.case_screen.set_theme(theme)
+        if self._case_screen is not None:
+            self._case_screen.set_theme(theme)
         other = "light" if theme.name == "dark" else "dark"
         self.theme_toggle.setText(f"{other.capitalize()} theme")
         self.theme_toggle.setAccessibleName(f"Switch to the {other} theme")
@@ -254,5 +284,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Every tick is already on disk: closing only stops the clock and the sound.
-        self.case_screen.close_case()
+        if self._case_screen is not None:
+            self._case_screen.close_case()
         super().closeEvent(event)

@@ -2,26 +2,40 @@
 
 The note content is taken from the case state on the GUI thread (cheap, and the state is never
 shared with another thread); only the PDF rendering runs on a worker, which reports back by signal.
+
+The window imports this module when the note page is first shown (ui/lazy_page.py), so QtPdf loads
+then; the note package (reportlab) loads at the first render, QtPrintSupport at the first print.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ..domain.errors import Refusal
-from ..note import NoteContent, database_files, note_content, render_pdf, write_private
 from .names import name
 from .widgets import BigButton, MessageLabel
 
+if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrinter
+
+    from ..note import NoteContent
+
 MAX_PRINT_DPI = 300  # pages are rasterised for the printer; more only costs memory
+
+
+def render_pdf(content: NoteContent) -> bytes:
+    """The note's PDF bytes (called on the render thread)."""
+    from ..note import render_pdf as render  # reportlab: ~130 ms to import, not worth paying at start
+
+    return render(content)
 
 
 class _JobSignals(QObject):
@@ -142,6 +156,11 @@ class NotePanel(QWidget):
         if self.case_id is None:
             return False
         try:
+            from ..note import note_content  # the first render imports the note package (and reportlab)
+        except ImportError as exc:  # a broken install: said in the panel, as a missing panel used to be
+            self._failed(self._job, f"the note module is not installed ({exc})")
+            return False
+        try:
             state = self.service.state(self.case_id)
             content = note_content(state)
         except Refusal as exc:
@@ -249,6 +268,8 @@ class NotePanel(QWidget):
 
     def _ask_printer(self) -> QPrinter | None:
         """The system print dialog; None when cancelled."""
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(f"Operative note {self.case_id}")
         dialog = QPrintDialog(printer, self)
@@ -271,6 +292,8 @@ class NotePanel(QWidget):
         return path
 
     def _save_with_dialog(self) -> None:
+        from ..note import database_files, write_private
+
         path = self._ask_path()
         if not path or self.pdf is None:
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton
+from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from checklist_app.domain import events as ev
 from checklist_app.domain.pins import verify_pin
@@ -99,7 +99,8 @@ def test_a_name_already_on_the_list_is_not_saved(panel, service):
     panel.staff_name.setText("Nurse Dup")
     click(panel, "staff.role.nurse")
     click(panel, "staff.add")
-    assert "already on the staff list" in panel.staff_message.text()
+    shown = [label.text() for label in panel.findChildren(QLabel) if label.isVisibleTo(panel)]
+    assert any("already on the staff list" in text for text in shown), shown  # next to the name field
     assert len(service.staff()) == 1
 
 

@@ -160,3 +160,27 @@ def test_shipped_file_errors_name_the_shipped_file(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError) as refused:
         load_catalogue(shipped)
     assert str(shipped) in str(refused.value) and "'site_cement'" in str(refused.value)
+
+
+def test_catalogue_gtin_check_agrees_with_biip_on_many_numbers() -> None:
+    """The catalogue checks GTINs without importing biip (start-up time); it must judge as biip does."""
+    import random
+
+    from biip import ParseError
+    from biip.gtin import Gtin
+
+    from checklist_app.domain.catalogue import gtin14
+
+    rng = random.Random(7)
+    numbers = [str(rng.randrange(10 ** (n - 1), 10**n)) for n in (8, 12, 13, 14) for _ in range(500)]
+    numbers += ["00000000", "0" * 14, "12345670", "4006381333931", "00614141100026", "1234567", "abcdefgh", ""]
+    for text in numbers:
+        try:
+            expected = Gtin.parse(text).as_gtin_14() if len(text) in (8, 12, 13, 14) and text.isdigit() else None
+        except ParseError:
+            expected = None
+        try:
+            got = gtin14(text)
+        except ValueError:
+            got = None
+        assert got == expected, text

@@ -733,3 +733,33 @@ def test_any_json_values_round_trip_and_verify_clean(store: Store, values: dict,
     (reread,) = store.events(case_id)
     assert reread == stored
     assert reread.compute_hash() == stored.hash
+
+
+def test_verify_catches_a_case_list_entry_edited_to_show_another_patient(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    setup = {"patient": {"name": "Test Patient", "mrn": "MRN0001"}, "procedure": "kyphoplasty"}
+    setup["levels"] = [{"level": "T12", "sides": ["left"]}, {"level": "L1", "sides": ["left"]}]
+    with open_store(path) as store:
+        store.append(CASE, [event(1, values={"setup": setup})], case_row=case_row())
+        assert store.verify() == []
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE cases SET patient_name = 'Someone Else' WHERE id = ?", [CASE])
+    raw.commit()
+    raw.close()
+    with open_store(path, readonly=True) as store:
+        problems = store.verify()
+    assert [(p.case_id, "patient_name" in p.message) for p in problems] == [(CASE, True)]
+
+
+def test_a_signed_case_takes_only_addenda_whatever_writes_to_it(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    with open_store(path) as store:
+        store.append(CASE, [event(1)], case_row=case_row())
+        store.append(CASE, [event(2, kind="signature")], status="signed")
+        with pytest.raises(StoreError, match="only an addendum"):
+            store.append(CASE, [event(3)])
+        store.append(CASE, [event(3, kind="addendum")], status="amended")
+    with open_store(path) as reopened:  # the rule holds after a restart too
+        with pytest.raises(StoreError, match="only an addendum"):
+            reopened.append(CASE, [event(4)])
+        assert [e.kind for e in reopened.events(CASE)][-1] == "addendum"

@@ -1,0 +1,1 @@
+"""Reliability and security tests: kills, disk faults, two instances, tampering, bad input."""
