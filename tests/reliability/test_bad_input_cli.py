@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -182,6 +183,8 @@ def test_any_argument_list_gets_usage_or_one_clear_line(
 def test_named_bad_arguments_get_the_expected_answer(
     sandbox: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int, fragment: str
 ) -> None:
+    # The property tests share this sandbox and `demo --db missing/...` creates that folder.
+    shutil.rmtree(sandbox / "missing", ignore_errors=True)
     outcome = cli_in_process(capsys, *args)
     LEDGER.add("inputs.cli")
     assert outcome.code == code, outcome
