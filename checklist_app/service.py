@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from .domain.catalogue import Catalogue, load_catalogue
 from .domain.clock import Clock, SystemClock
 from .domain.errors import Refusal
 from .domain.events import Event
-from .domain.pins import hash_pin, verify_pin
 from .domain.rules import (
     GateClosed,
     check_clinical_time,
@@ -34,32 +32,16 @@ from .domain.rules import (
 from .domain.settings import Settings, load_settings
 from .domain.setup import build_setup, clean_text
 from .domain.state import PENDING, CaseState, fold
-from .domain.template import StepSpec, Template, load_template
+from .domain.template import Template, load_template
 from .domain.timers import Alarm, Timer, alarms, timers
 from .domain.warnings import Warning, unacknowledged, warnings
+from .inputs import Draft, check_case_id, check_scope, moment, reason_text
+from .signing import DEFAULT_MEANING, MEANINGS, ROLES, SigningUseCases
 from .store import CaseRow, Store
 
-ROLES = ("nurse", "operator", "anaesthesia", "assistant")
-MEANINGS = ("performed", "reviewed", "approved")
-DEFAULT_MEANING = {"nurse": "performed", "operator": "approved"}
-MAX_REASON = 500
+__all__ = ["DEFAULT_MEANING", "MEANINGS", "ROLES", "ChecklistService", "Draft", "load_templates"]
+
 MAX_CACHED_CASES = 16
-
-
-@dataclass(frozen=True)
-class Draft:
-    """An event before it has a case position, time stamps or hash."""
-
-    kind: str
-    actor: str
-    clinical_time: datetime | None = None
-    step: str | None = None
-    level: str | None = None
-    side: str | None = None
-    values: Mapping[str, Any] | None = None
-    reason: str | None = None
-    late_reason: str | None = None
-    ref: int | None = None
 
 
 def load_templates(directory: Path | None = None) -> dict[str, Template]:
@@ -69,7 +51,7 @@ def load_templates(directory: Path | None = None) -> dict[str, Template]:
     return {t.procedure: t for t in loaded}
 
 
-class ChecklistService:
+class ChecklistService(SigningUseCases):
     """The use cases of the checklist over one store, one clock and the site configuration."""
 
     def __init__(
@@ -101,7 +83,7 @@ class ChecklistService:
     # -- queries -------------------------------------------------------------------------------
     def state(self, case_id: str) -> CaseState:
         """The case as its events say it is (cached; the cache is only ever fed stored events)."""
-        _check_case_id(case_id)
+        check_case_id(case_id)
         cached = self._states.get(case_id)
         if cached is not None:
             self._states.move_to_end(case_id)
@@ -211,7 +193,7 @@ class ChecklistService:
         if spec.repeat != "any" and state.instance(step, level, side).status != PENDING:
             raise Refusal("step", f"'{spec.title}' is already recorded; correct or retract that entry instead")
         now = self.clock.now()
-        when = _moment(clinical_time) or now
+        when = moment(clinical_time) or now
         check_clinical_time(state, when, now, step=step)
         late = check_late_entry(state, when, now, late_reason)
         clean = validate_values(state, spec, values or {})
@@ -223,7 +205,7 @@ class ChecklistService:
         if gates:
             if not override_reason:
                 raise GateClosed(gates)
-            why = _reason(override_reason, "override_reason")
+            why = reason_text(override_reason, "override_reason")
             drafts += [
                 Draft(ev.GATE_OVERRIDE, who, when, step, level, side, {"gate": g.id, "message": g.message}, why)
                 for g in gates
@@ -249,7 +231,7 @@ class ChecklistService:
         check_instance(state, spec, level, side)
         if state.instance(step, level, side).status != PENDING:
             raise Refusal("step", f"'{spec.title}' is already recorded; correct or retract that entry instead")
-        why = _reason(reason, "reason")
+        why = reason_text(reason, "reason")
         now = self.clock.now()
         draft = Draft(ev.NOT_APPLICABLE, self._actor(state, actor), now, step, level, side, {}, why)
         return self._append(state, [draft])
@@ -268,9 +250,9 @@ class ChecklistService:
         state = self._writable(case_id)
         entry = self._live_entry(state, seq)
         spec = state.step_spec_of(entry)
-        why = _reason(reason, "reason")
+        why = reason_text(reason, "reason")
         now = self.clock.now()
-        when = _moment(clinical_time) or entry.clinical_time
+        when = moment(clinical_time) or entry.clinical_time
         if clinical_time is not None:
             check_clinical_time(state, when, now, step=spec.id)
         if entry.status == "done":
@@ -289,7 +271,7 @@ class ChecklistService:
         """Withdraw a recorded step (it returns to pending); the original stays in the log."""
         state = self._writable(case_id)
         entry = self._live_entry(state, seq)
-        why = _reason(reason, "reason")
+        why = reason_text(reason, "reason")
         e = entry.event
         draft = Draft(
             ev.RETRACTION, self._actor(state, actor), self.clock.now(), e.step, e.level, e.side, {}, why, ref=seq
@@ -313,8 +295,8 @@ class ChecklistService:
         known = {g.id: g for g in spec.gates}
         if not isinstance(gate, str) or gate not in known:
             raise Refusal("gate", f"'{spec.title}' has no gate {gate!r}")
-        _check_scope(state, spec, level, side)
-        why = _reason(reason, "reason")
+        check_scope(state, spec, level, side)
+        why = reason_text(reason, "reason")
         values = {"gate": gate, "message": known[gate].message}
         draft = Draft(ev.GATE_OVERRIDE, self._actor(state, actor), self.clock.now(), step, level, side, values, why)
         return self._append(state, [draft])
@@ -350,81 +332,9 @@ class ChecklistService:
         person = clean_text(name, "name")
         values = {"role": role, "name": person, "previous": state.current_nurse if role == "nurse" else ""}
         draft = Draft(
-            ev.STAFF_CHANGE, self._actor(state, actor), self.clock.now(), values=values, reason=_reason(reason)
+            ev.STAFF_CHANGE, self._actor(state, actor), self.clock.now(), values=values, reason=reason_text(reason)
         )
         return self._append(state, [draft])
-
-    def record_findings(
-        self,
-        *,
-        case_id: str,
-        findings: str = "",
-        complications: str = "",
-        ebl_ml: float | None = None,
-        condition: str = "Stable",
-        disposition: str = "",
-        postop_diagnosis: str = "",
-        actor: str | None = None,
-    ) -> CaseState:
-        """The operator's findings, complications, blood loss, condition and disposition for the note."""
-        state = self._writable(case_id)
-        if ebl_ml is not None and (isinstance(ebl_ml, bool) or not isinstance(ebl_ml, (int, float))):
-            raise Refusal("ebl_ml", "estimated blood loss must be a number of mL")
-        if ebl_ml is not None and not 0 <= ebl_ml <= 5000:
-            raise Refusal("ebl_ml", "estimated blood loss must be between 0 and 5000 mL")
-        values = {
-            "findings": clean_text(findings, "findings", 4000, required=False),
-            "complications": clean_text(complications, "complications", 2000, required=False),
-            "ebl_ml": ebl_ml,
-            "condition": clean_text(condition, "condition", required=False),
-            "disposition": clean_text(disposition, "disposition", required=False),
-            "postop_diagnosis": clean_text(postop_diagnosis, "postop_diagnosis", 500, required=False),
-        }
-        who = actor or state.setup.team.operator if state.setup else actor
-        draft = Draft(ev.FINDINGS, clean_text(who, "actor"), self.clock.now(), values=values)
-        return self._append(state, [draft])
-
-    def sign(
-        self, *, case_id: str, name: str, role: str, meaning: str | None = None, pin: str | None = None
-    ) -> CaseState:
-        """Sign the record: the nurse first (all steps answered), then the operator, which locks it."""
-        state = self._writable(case_id)
-        if not isinstance(role, str) or role not in DEFAULT_MEANING:
-            raise Refusal("role", "only the nurse and the operator sign")
-        meaning = meaning or DEFAULT_MEANING[role]
-        if not isinstance(meaning, str) or meaning not in MEANINGS:
-            raise Refusal("meaning", f"must be one of {', '.join(MEANINGS)}")
-        person = clean_text(name, "name")
-        self._check_can_sign(state, role, person)
-        self._check_pin(person, role, pin)
-        values = {"name": person, "role": role, "meaning": meaning}
-        draft = Draft(ev.SIGNATURE, person, self.clock.now(), values=values)
-        return self._append(state, [draft])
-
-    def add_addendum(self, *, case_id: str, text: str, reason: str, author: str) -> CaseState:
-        """After signing, the only way to add to a case: a dated, attributed addendum with a reason."""
-        state = self.state(case_id)
-        if not state.locked:
-            raise Refusal("case", "the case is not signed yet: record or correct the step directly")
-        values = {"text": clean_text(text, "text", 4000)}
-        draft = Draft(
-            ev.ADDENDUM, clean_text(author, "author"), self.clock.now(), values=values, reason=_reason(reason)
-        )
-        return self._append(state, [draft])
-
-    # -- staff list ----------------------------------------------------------------------------
-    def add_staff(self, *, name: str, role: str, pin: str | None = None) -> int:
-        """Add someone to the site staff list; a PIN, if set, is stored only as a salted slow hash."""
-        if not isinstance(role, str) or role not in ROLES:
-            raise Refusal("role", f"must be one of {', '.join(ROLES)}")
-        person = clean_text(name, "name")
-        if any(p["name"] == person and p["role"] == role for p in self.store.list_staff(active_only=False)):
-            raise Refusal("name", f"{person} is already on the staff list as {role}")
-        return self.store.add_staff(person, role, hash_pin(pin) if pin is not None and pin != "" else None)
-
-    def staff(self, role: str | None = None) -> list[dict]:
-        people = self.store.list_staff()
-        return [p for p in people if role is None or p["role"] == role]
 
     # -- internals -----------------------------------------------------------------------------
     def _remember(self, state: CaseState) -> None:
@@ -459,39 +369,6 @@ class ChecklistService:
             raise Refusal("seq", f"event {seq} was retracted; record the step again instead")
         return entry
 
-    def _check_can_sign(self, state: CaseState, role: str, person: str) -> None:
-        if state.signature(role):
-            raise Refusal("role", f"the {role} has already signed")
-        if role == "nurse":
-            nurses = {state.current_nurse} | {
-                str(e.values.get("name")) for e in state.staff_changes if e.values.get("role") == "nurse"
-            }
-            nurses |= {state.setup.team.nurse} if state.setup else set()
-            if person not in nurses:
-                raise Refusal("name", f"{person} is not a nurse of this case (hand over first)")
-            pending = [i.label for i in state.instances if i.status == PENDING]
-            if pending:
-                raise Refusal("case", f"{len(pending)} step(s) still pending, first: {pending[0]}")
-            if unacknowledged(state):
-                raise Refusal("warnings", "acknowledge every warning before signing")
-            return
-        if not state.signature("nurse"):
-            raise Refusal("case", "the nurse signs the record before the operator")
-        if state.findings is None:
-            raise Refusal("findings", "record the findings, complications and blood loss before signing")
-        operators = {state.setup.team.operator} if state.setup else set()
-        operators |= {str(e.values.get("name")) for e in state.staff_changes if e.values.get("role") == "operator"}
-        if person not in operators:
-            raise Refusal("name", f"{person} is not the operator of this case")
-
-    def _check_pin(self, person: str, role: str, pin: str | None) -> None:
-        match = next((p for p in self.store.list_staff() if p["name"] == person and p["role"] == role), None)
-        if match is None or not match["has_pin"]:
-            return
-        stored = self.store.staff_pin_hash(match["id"])
-        if not pin or not stored or not verify_pin(pin, stored):
-            raise Refusal("pin", "the PIN is not correct")
-
     def _append(self, state: CaseState, drafts: list[Draft]) -> CaseState:
         """Store the drafts as one transaction; only then does the cached state show them."""
         now = self.clock.now()
@@ -525,38 +402,6 @@ class ChecklistService:
             raise
         state.events[-len(stored) :] = stored
         return state
-
-
-def _check_case_id(case_id: Any) -> None:
-    if not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64:
-        raise Refusal("case", f"no case {case_id!r} (a case id looks like 20261122-001)")
-    if not case_id.isprintable() or any("\ud800" <= ch <= "\udfff" for ch in case_id):
-        raise Refusal("case", f"no case {case_id!r}")
-
-
-def _check_scope(state: CaseState, spec: StepSpec, level: Any, side: Any) -> None:
-    """An override names a planned level and side, or None for every one of them."""
-    for name, value in (("level", level), ("side", side)):
-        if value is not None and not isinstance(value, str):
-            raise Refusal(name, "must be text such as 'T12' or 'left'")
-    planned = {(i.level, i.side) for i in state.instances_of(spec.id)}
-    if level is not None and level not in {lv for lv, _ in planned}:
-        raise Refusal("level", f"'{spec.title}' is not planned at {level}")
-    if side is not None and side not in {sd for lv, sd in planned if level is None or lv == level}:
-        raise Refusal("side", f"'{spec.title}' is not planned on the {side} side")
-
-
-def _moment(value: Any) -> datetime | None:
-    """A clinical time given by a caller: None, or a timezone-aware datetime."""
-    if value is None:
-        return None
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise Refusal("clinical_time", "must be a date and time with its time zone")
-    return value
-
-
-def _reason(text: Any, name: str = "reason") -> str:
-    return clean_text(text, name, MAX_REASON)
 
 
 def _existing(path: Path) -> Path | None:

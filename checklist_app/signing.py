@@ -1,0 +1,142 @@
+"""Closing a case: the operator's findings, signatures (with PINs), addenda and the staff list."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .domain import events as ev
+from .domain.errors import Refusal
+from .domain.pins import hash_pin, verify_pin
+from .domain.setup import clean_text
+from .domain.state import PENDING, CaseState
+from .domain.warnings import unacknowledged
+from .inputs import Draft, reason_text
+
+if TYPE_CHECKING:
+    from .domain.clock import Clock
+    from .store import Store
+
+ROLES = ("nurse", "operator", "anaesthesia", "assistant")
+MEANINGS = ("performed", "reviewed", "approved")
+DEFAULT_MEANING = {"nurse": "performed", "operator": "approved"}
+
+
+class SigningUseCases:
+    """The use cases that close a case, mixed into ChecklistService (which provides the plumbing)."""
+
+    store: Store
+    clock: Clock
+
+    def state(self, case_id: str) -> CaseState:  # pragma: no cover - provided by ChecklistService
+        raise NotImplementedError
+
+    def _writable(self, case_id: str) -> CaseState:  # pragma: no cover - provided by ChecklistService
+        raise NotImplementedError
+
+    def _append(self, state: CaseState, drafts: list[Draft]) -> CaseState:  # pragma: no cover
+        raise NotImplementedError
+
+    def record_findings(
+        self,
+        *,
+        case_id: str,
+        findings: str = "",
+        complications: str = "",
+        ebl_ml: float | None = None,
+        condition: str = "Stable",
+        disposition: str = "",
+        postop_diagnosis: str = "",
+        actor: str | None = None,
+    ) -> CaseState:
+        """The operator's findings, complications, blood loss, condition and disposition for the note."""
+        state = self._writable(case_id)
+        if ebl_ml is not None and (isinstance(ebl_ml, bool) or not isinstance(ebl_ml, (int, float))):
+            raise Refusal("ebl_ml", "estimated blood loss must be a number of mL")
+        if ebl_ml is not None and not 0 <= ebl_ml <= 5000:
+            raise Refusal("ebl_ml", "estimated blood loss must be between 0 and 5000 mL")
+        values = {
+            "findings": clean_text(findings, "findings", 4000, required=False),
+            "complications": clean_text(complications, "complications", 2000, required=False),
+            "ebl_ml": ebl_ml,
+            "condition": clean_text(condition, "condition", required=False),
+            "disposition": clean_text(disposition, "disposition", required=False),
+            "postop_diagnosis": clean_text(postop_diagnosis, "postop_diagnosis", 500, required=False),
+        }
+        who = actor or state.setup.team.operator if state.setup else actor
+        draft = Draft(ev.FINDINGS, clean_text(who, "actor"), self.clock.now(), values=values)
+        return self._append(state, [draft])
+
+    def sign(
+        self, *, case_id: str, name: str, role: str, meaning: str | None = None, pin: str | None = None
+    ) -> CaseState:
+        """Sign the record: the nurse first (all steps answered), then the operator, which locks it."""
+        state = self._writable(case_id)
+        if not isinstance(role, str) or role not in DEFAULT_MEANING:
+            raise Refusal("role", "only the nurse and the operator sign")
+        meaning = meaning or DEFAULT_MEANING[role]
+        if not isinstance(meaning, str) or meaning not in MEANINGS:
+            raise Refusal("meaning", f"must be one of {', '.join(MEANINGS)}")
+        person = clean_text(name, "name")
+        self._check_can_sign(state, role, person)
+        self._check_pin(person, role, pin)
+        values = {"name": person, "role": role, "meaning": meaning}
+        draft = Draft(ev.SIGNATURE, person, self.clock.now(), values=values)
+        return self._append(state, [draft])
+
+    def add_addendum(self, *, case_id: str, text: str, reason: str, author: str) -> CaseState:
+        """After signing, the only way to add to a case: a dated, attributed addendum with a reason."""
+        state = self.state(case_id)
+        if not state.locked:
+            raise Refusal("case", "the case is not signed yet: record or correct the step directly")
+        values = {"text": clean_text(text, "text", 4000)}
+        draft = Draft(
+            ev.ADDENDUM, clean_text(author, "author"), self.clock.now(), values=values, reason=reason_text(reason)
+        )
+        return self._append(state, [draft])
+
+    # -- staff list ----------------------------------------------------------------------------
+    def add_staff(self, *, name: str, role: str, pin: str | None = None) -> int:
+        """Add someone to the site staff list; a PIN, if set, is stored only as a salted slow hash."""
+        if not isinstance(role, str) or role not in ROLES:
+            raise Refusal("role", f"must be one of {', '.join(ROLES)}")
+        person = clean_text(name, "name")
+        if any(p["name"] == person and p["role"] == role for p in self.store.list_staff(active_only=False)):
+            raise Refusal("name", f"{person} is already on the staff list as {role}")
+        return self.store.add_staff(person, role, hash_pin(pin) if pin is not None and pin != "" else None)
+
+    def staff(self, role: str | None = None) -> list[dict]:
+        people = self.store.list_staff()
+        return [p for p in people if role is None or p["role"] == role]
+
+    def _check_can_sign(self, state: CaseState, role: str, person: str) -> None:
+        if state.signature(role):
+            raise Refusal("role", f"the {role} has already signed")
+        if role == "nurse":
+            nurses = {state.current_nurse} | {
+                str(e.values.get("name")) for e in state.staff_changes if e.values.get("role") == "nurse"
+            }
+            nurses |= {state.setup.team.nurse} if state.setup else set()
+            if person not in nurses:
+                raise Refusal("name", f"{person} is not a nurse of this case (hand over first)")
+            pending = [i.label for i in state.instances if i.status == PENDING]
+            if pending:
+                raise Refusal("case", f"{len(pending)} step(s) still pending, first: {pending[0]}")
+            if unacknowledged(state):
+                raise Refusal("warnings", "acknowledge every warning before signing")
+            return
+        if not state.signature("nurse"):
+            raise Refusal("case", "the nurse signs the record before the operator")
+        if state.findings is None:
+            raise Refusal("findings", "record the findings, complications and blood loss before signing")
+        operators = {state.setup.team.operator} if state.setup else set()
+        operators |= {str(e.values.get("name")) for e in state.staff_changes if e.values.get("role") == "operator"}
+        if person not in operators:
+            raise Refusal("name", f"{person} is not the operator of this case")
+
+    def _check_pin(self, person: str, role: str, pin: str | None) -> None:
+        match = next((p for p in self.store.list_staff() if p["name"] == person and p["role"] == role), None)
+        if match is None or not match["has_pin"]:
+            return
+        stored = self.store.staff_pin_hash(match["id"])
+        if not pin or not stored or not verify_pin(pin, stored):
+            raise Refusal("pin", "the PIN is not correct")
