@@ -31,6 +31,73 @@ NURSES = ("Nurse Dana Demo", "Nurse Eli Example", "Nurse Femi Sample")
 ANAESTHETISTS = ("Dr Gita Anaesthesia-Demo", "Dr Hugo Sedation-Example")
 LEVEL_POOL = ("T7", "T8", "T9", "T10", "T11", "T12", "L1", "L2", "L3", "L4")
 
+# Valid values for every step, as a nurse typically enters them: the demo, the screenshots
+# and the tests all start from these (one source, so a template change is made once).
+TYPICAL_VALUES: dict[str, dict] = {
+    "identity_consent": {k: True for k in ("identity", "procedure", "levels", "sides", "consent")},
+    "prechecks": {
+        "allergies": ["none"],
+        "anticoagulant": False,
+        "inr": 1.1,
+        "platelets": 210.0,
+        "pregnancy": "not_applicable",
+        "infection": "none",
+        "imaging_displayed": True,
+    },
+    "sign_in": {
+        "site_marked": True,
+        "anaesthesia_check": True,
+        "pulse_oximeter": True,
+        "known_allergy": False,
+        "airway_risk": False,
+        "bleeding_risk": False,
+    },
+    "anesthesia_start": {"type": "local_sedation"},
+    "antibiotic": {"given": True, "drug": "Cefazolin", "dose": 2000},
+    "prone_positioning": {"prone": True, "arms": "above_head", "pressure_points": True, "eyes_face": True},
+    "imaging_setup": {"modality": "biplane"},
+    "level_localization": {"ap_confirmed": True, "lateral_confirmed": True},
+    "skin_prep": {"agent": "chlorhexidine_aqueous"},
+    "time_out": {
+        "team": ["Dr Ada Demo", "Nurse Dana Demo"],
+        **{
+            k: True
+            for k in (
+                "patient",
+                "procedure",
+                "levels_sides_imaging",
+                "position",
+                "antibiotic_timing",
+                "critical_events",
+                "imaging_displayed",
+                "implants_available",
+            )
+        },
+    },
+    "local_anesthetic": {"drug": "Lidocaine", "concentration": 1.0, "volume": 10.0},
+    "cannula_placement": {"approach": "transpedicular", "gauge": 11, "tip_ap": True, "tip_lateral": True},
+    "biopsy": {"taken": False},
+    "balloon_inflation": {
+        "balloon": "example_balloon_15",
+        "lot_udi": "BK12345",
+        "pressure": 220.0,
+        "volume": 3.0,
+        "end_point": "height_restored",
+    },
+    "balloon_removal": {"intact": True},
+    "cement_injection": {"volume": 3.0, "stop_reason": "adequate_fill", "leak": "none", "symptomatic": False},
+    "hardening_wait": {"sample_hard": True},
+    "cannula_removal": {"haemostasis": True},
+    "closure": {"closure": "adhesive_strips", "dressing": "adhesive"},
+    "radiation_dose": {"fluoro_time": 4.2, "air_kerma": 210.0, "kap": 25.0, "runs": 3},
+    "sign_out": {
+        "procedure_recorded": True,
+        "counts_correct": True,
+        "specimens": "no_specimen",
+        "equipment_problems": False,
+    },
+}
+
 
 @dataclass
 class DemoResult:
