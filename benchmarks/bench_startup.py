@@ -4,7 +4,7 @@ Each measurement is a new process: the parent starts it and stops the clock when
 prints READY (the window shown and its first events processed). The child also reports its
 peak resident memory at that point. Run from the repository root:
 
-    python benchmarks/bench_startup.py [--runs 7] [--big /tmp/checklist-bench/cases-10000.sqlite3]
+    python benchmarks/bench_startup.py [--runs 15] [--big /tmp/checklist-bench/cases-10000.sqlite3]
 
 Without --big, a 10,000-case database is made with the demo simulator (several minutes) in a
 cache folder and reused.
@@ -46,14 +46,41 @@ print("READY", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
 ROOM = """
 import resource, sys
 from pathlib import Path
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
-from checklist_app.app import build_window
-from checklist_app.service import ChecklistService
-from checklist_app.store import open_store
+import checklist_app.cli  # the program's entry module, as `checklist-app` loads it
+from checklist_app.app import open_room
+app, service, window = open_room(Path(sys.argv[1]))  # the real start path: a writer
+app.processEvents()
+print("READY", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+"""
+
+
+# A reference, not a target: the least any window like the room's start screen costs. Python
+# modules a real program needs anyway (argparse, sqlite3, json, hashlib, dataclasses), PySide6's
+# Qt namespace (its first use builds ~100 Python enums), the shipped fonts and the room's style
+# sheet, and a few labels, buttons and a table. It shows how much of the ratio above is the cost
+# of a window with text at all, and how much is the program.
+FLOOR = """
+import argparse, dataclasses, hashlib, json, resource, sqlite3, sys
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QPushButton, QTableWidget, QVBoxLayout, QWidget
 app = QApplication(sys.argv)
-service = ChecklistService(open_store(Path(sys.argv[1])))  # the real start path: a writer
-window = build_window(service, QSettings(sys.argv[2], QSettings.Format.IniFormat))
+for font in sys.argv[2:]:
+    QFontDatabase.addApplicationFont(font)
+window = QMainWindow()
+central = QWidget()
+layout = QVBoxLayout(central)
+for i in range(6):
+    label = QLabel(f"Label {i}: Alice Example, balloon kyphoplasty T12 L1")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    layout.addWidget(label)
+for i in range(3):
+    layout.addWidget(QPushButton(f"Button {i}"))
+table = QTableWidget(5, 6)
+layout.addWidget(table)
+window.setCentralWidget(central)
+with open(sys.argv[1], encoding="utf-8") as qss:
+    window.setStyleSheet(qss.read())
 window.resize(1280, 800)
 window.show()
 app.processEvents()
@@ -62,28 +89,45 @@ print("READY", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
 
 
 PYCACHE = Path(tempfile.gettempdir()) / f"bench-startup-pycache-{os.getpid()}"
+CONFIG = Path(tempfile.gettempdir()) / f"bench-startup-config-{os.getpid()}"
 
 
 def measure(code: str, *args: str) -> tuple[float, float]:
     """(milliseconds from process start to READY, peak RSS in MB)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPATH": str(ROOT),
+        "PYTHONPYCACHEPREFIX": str(PYCACHE),
+        "XDG_CONFIG_HOME": str(CONFIG),  # the window's QSettings, kept out of the user's own
+    }
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True, env=env)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("READY"):
-            elapsed = (time.perf_counter() - start) * 1000
-            rss_mb = int(line.split()[1]) / 1024
-            proc.stdout.close()
-            proc.wait()
-            return elapsed, rss_mb
-    raise RuntimeError(f"child exited with {proc.wait()} before READY")
+    with tempfile.TemporaryFile(mode="w+") as errors:  # Qt's chatter, shown only if the child fails
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=errors, text=True, env=env
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("READY"):
+                elapsed = (time.perf_counter() - start) * 1000
+                rss_mb = int(line.split()[1]) / 1024
+                proc.stdout.close()
+                proc.wait()
+                return elapsed, rss_mb
+        code_ = proc.wait()
+        errors.seek(0)
+        raise RuntimeError(f"child exited with {code_} before READY:\n{errors.read()}")
 
 
-def median_of(runs: int, code: str, *args: str) -> tuple[float, float]:
-    samples = [measure(code, *args) for _ in range(runs)]
-    return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
+def interleaved(runs: int, *children: tuple[str, ...]) -> list[tuple[float, float]]:
+    """(median ms, max MB) per child, measured in rounds (one of each per round) so that a slow
+    spell on a shared machine weighs on every figure alike instead of on one of them."""
+    samples: list[list[tuple[float, float]]] = [[] for _ in children]
+    for _ in range(runs):
+        for i, (code, *args) in enumerate(children):
+            samples[i].append(measure(code, *args))
+    return [(statistics.median(s[0] for s in runs_), max(s[1] for s in runs_)) for runs_ in samples]
 
 
 def big_database(path: Path | None, cache: Path) -> Path:
@@ -106,7 +150,7 @@ def big_database(path: Path | None, cache: Path) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--big", type=Path, default=None, help="an existing 10,000-case database")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "checklist-bench")
     args = parser.parse_args()
@@ -117,20 +161,31 @@ def main() -> int:
 
         open_store(empty).close()  # an empty, migrated database
         big = big_database(args.big, args.cache)
-        ini = str(scratch / "settings.ini")
+        floor = reference_files(scratch)
         measure(BARE)  # warm the disk cache for both
-        measure(ROOM, str(empty), ini)
-        bare_ms, bare_mb = median_of(args.runs, BARE)
-        empty_ms, empty_mb = median_of(args.runs, ROOM, str(empty), ini)
-        big_ms, big_mb = median_of(args.runs, ROOM, str(big), ini)
+        measure(ROOM, str(empty))
+        (bare_ms, bare_mb), (empty_ms, empty_mb), (big_ms, big_mb), (floor_ms, _floor_mb) = interleaved(
+            args.runs, (BARE,), (ROOM, str(empty)), (ROOM, str(big)), (FLOOR, *floor)
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(PYCACHE, ignore_errors=True)
-    print(report(bare_ms, bare_mb, empty_ms, empty_mb, big_ms, big_mb, args.runs))
+        shutil.rmtree(CONFIG, ignore_errors=True)
+    print(report(bare_ms, bare_mb, empty_ms, empty_mb, big_ms, big_mb, floor_ms, args.runs))
     return 0
 
 
-def report(bare_ms, bare_mb, empty_ms, empty_mb, big_ms, big_mb, runs) -> str:
+def reference_files(scratch: Path) -> list[str]:
+    """The room's light style sheet (colours filled in) and the shipped fonts, for FLOOR."""
+    from checklist_app import paths  # noqa: PLC0415 - after sys.path is set
+    from checklist_app.ui.theme import LIGHT, stylesheet  # noqa: PLC0415
+
+    qss = scratch / "room.qss"
+    qss.write_text(stylesheet(LIGHT), encoding="utf-8")
+    return [str(qss), *(str(f) for f in sorted((paths.resources_dir() / "fonts").glob("*.ttf")))]
+
+
+def report(bare_ms, bare_mb, empty_ms, empty_mb, big_ms, big_mb, floor_ms, runs) -> str:
     def row(measure: str, ratio: float, target: float) -> str:
         return f"| {measure} | {ratio:.2f}x | <= {target}x | {'pass' if ratio <= target else 'FAIL'} |"
 
@@ -147,6 +202,8 @@ def report(bare_ms, bare_mb, empty_ms, empty_mb, big_ms, big_mb, runs) -> str:
         f"| room window, 10,000-case database | {big_ms:.0f} ms, peak {big_mb:.0f} MB |  |  |",
         row("10,000 cases / empty database, time", big_ms / empty_ms, 1.1),
         row("room window / bare window, peak memory", empty_mb / bare_mb, 1.5),
+        f"| reference (not a target): a plain window with text, fonts and style sheet | {floor_ms:.0f} ms, "
+        f"{floor_ms / bare_ms:.2f}x the bare window |  |  |",
     ]
     return "\n".join(lines)
 

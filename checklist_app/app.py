@@ -64,20 +64,38 @@ def startup_error_window(message: str):
     return window
 
 
+def open_room(db_path, *, settings=None):
+    """Everything `run` does before the event loop: (application, service, shown window).
+
+    Raises one of STARTUP_ERRORS if the database, settings, catalogue or templates cannot be
+    opened; the application exists by then, so the caller can show why. The start-up benchmark
+    (benchmarks/bench_startup.py) times exactly this path.
+    """
+    from .service import ChecklistService  # Qt-free modules first: PySide6 inspects every
+    from .store import open_store  # module imported after it, which would cost more here
+
+    app = _application()
+    service = ChecklistService(open_store(Path(db_path)))
+    try:
+        window = build_window(service, settings)
+        window.show()
+    except BaseException:
+        service.close()
+        raise
+    return app, service, window
+
+
 def run(db_path, *, show_error_window: bool | None = None, settings=None) -> int:
     """Open the room window on `db_path`; 1 (with a clear message, never a traceback) if it cannot start.
 
     `settings` (a QSettings) defaults to the user's; tests pass one in their temporary folder.
     """
-    from .service import ChecklistService
-    from .store import open_store
-
-    app = _application()
     try:
-        service = ChecklistService(open_store(Path(db_path)))
+        app, service, _window = open_room(db_path, settings=settings)
     except STARTUP_ERRORS as exc:
         message = str(exc) or type(exc).__name__
         print(f"checklist-app: error: {message}", file=sys.stderr)
+        app = _application()
         if show_error_window is None:
             show_error_window = app.platformName() != "offscreen"  # nobody could close it
         if show_error_window:
@@ -87,8 +105,6 @@ def run(db_path, *, show_error_window: bool | None = None, settings=None) -> int
         return 1
     sys.excepthook = _report_unexpected
     try:
-        window = build_window(service, settings)
-        window.show()
         return app.exec()
     finally:
         service.close()
