@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-from importlib import resources as _resources
 from pathlib import Path
-
-import platformdirs
 
 APP_NAME = "checklist-app"
 DB_ENV = "CHECKLIST_APP_DB"
@@ -16,10 +13,15 @@ DB_FILENAME = "checklist.sqlite3"
 
 def resources_dir() -> Path:
     """Templates, catalogue, fonts and sounds: the source tree's resources/ or the installed copy."""
-    source = Path(__file__).resolve().parent.parent / "resources"
-    if (source / "templates").is_dir():
-        return source
-    return Path(str(_resources.files("checklist_app.resources")))
+    here = Path(__file__).resolve().parent
+    # Installed first (pip puts resources/ inside the package), then the source tree's top level.
+    for candidate in (here / "resources", here.parent / "resources"):
+        if (candidate / "templates").is_dir():
+            return candidate
+    # Anything else (a zip import...): ask the import system. Rare, so it is not imported at start-up.
+    from importlib import resources  # noqa: PLC0415
+
+    return Path(str(resources.files("checklist_app.resources")))
 
 
 def templates_dir() -> Path:
@@ -29,7 +31,11 @@ def templates_dir() -> Path:
 def data_dir() -> Path:
     """Per-user data directory (site settings, product overrides, the default database)."""
     override = os.environ.get(DATA_ENV)
-    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    if override:
+        return Path(override)
+    import platformdirs  # noqa: PLC0415 - only for the default location (not with --db or the variables)
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def default_db_path() -> Path:

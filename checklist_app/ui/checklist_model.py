@@ -1,4 +1,4 @@
-"""Item models adapting case state for views: the checklist tree and the list of today's cases.
+"""The item model adapting a case's state for the checklist tree (the case list: case_list_model.py).
 
 The models copy what they show into plain rows on every `show_state`, so a view never reads a
 half-updated state, and changes reach the view as `dataChanged` (same case) or a reset (new case).
@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from ..domain.present import local_time
 from ..domain.rules import LATE_REASONS
-from ..domain.state import NOT_APPLICABLE, PENDING, STATUS_LABELS, CaseState, StepInstance
-from ..store import CaseRow
+from ..domain.state import NOT_APPLICABLE, PENDING, CaseState, StepInstance
 
 Key = tuple[str, str | None, str | None]
 Index = QModelIndex | QPersistentModelIndex
@@ -24,7 +23,6 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # (step id, level, side) of a step row;
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2  # "pending", "done", "not_applicable", or "group"
 CURRENT_ROLE = Qt.ItemDataRole.UserRole + 3  # True on the current step (the first pending one)
 LOCKED_ROLE = Qt.ItemDataRole.UserRole + 4  # True when a hard stop would refuse the step now
-CASE_ID_ROLE = Qt.ItemDataRole.UserRole + 5  # case id of a row of the case list
 
 PHASE_TITLES = {"before": "Before the first needle", "after": "After the last level"}
 SIDE_WORDS = {"left": "left", "right": "right"}
@@ -241,54 +239,3 @@ class ChecklistModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 1:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
-
-
-class CaseListModel(QAbstractTableModel):
-    """Rows of the case list (today's cases on the start screen)."""
-
-    COLUMNS = ("Case", "Patient", "MRN", "Procedure", "Levels", "Status")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[CaseRow] = []
-
-    def set_rows(self, rows: list[CaseRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def case_id_at(self, row: int) -> str | None:
-        return self._rows[row].id if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
-            return str(section + 1)
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        if role == CASE_ID_ROLE:
-            return row.id
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return None
-        values = (
-            row.id,
-            row.patient_name or "",
-            row.mrn or "",
-            (row.procedure or "").capitalize(),
-            row.levels or "",
-            STATUS_LABELS.get(row.status, row.status),
-        )
-        return values[index.column()] if 0 <= index.column() < len(values) else None

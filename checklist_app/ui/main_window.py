@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 
 from ..domain.errors import Refusal
 from ..store import StoreError
-from .help_panel import SHORTCUTS, HelpPanel
 from .lazy_page import LazyPage
+from .shortcuts import SHORTCUTS
 from .start_screen import StartScreen
 from .theme import apply_theme, save_theme, saved_theme, theme_named
 from .widgets import MessageLabel, TextButton
@@ -43,6 +43,7 @@ from .widgets import MessageLabel, TextButton
 if TYPE_CHECKING:
     from .alarms import SoundPlayer
     from .case_screen import CaseScreen
+    from .help_panel import HelpPanel
 
 TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
 TITLE = "Vertebral augmentation room checklist"
@@ -222,6 +223,8 @@ class MainWindow(QMainWindow):
         return form
 
     def _build_help(self) -> HelpPanel:
+        from .help_panel import HelpPanel  # noqa: PLC0415 - built when first shown, like the other pages
+
         panel = HelpPanel()
         panel.closed.connect(self.close_help)
         return panel

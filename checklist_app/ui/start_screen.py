@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from ..domain.errors import Refusal
 from ..domain.setup import PROCEDURE_LABELS
 from ..store import StoreError
-from .checklist_model import CaseListModel
+from .case_list_model import CaseListModel
 from .names import name
 from .widgets import MessageLabel, TextButton, section_label
 

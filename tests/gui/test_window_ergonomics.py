@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from checklist_app.ui.help_panel import SHORTCUTS
+from checklist_app.ui.shortcuts import SHORTCUTS
 from tests.conftest import advance, setup_kwargs
 from tests.gui.window_helpers import click, find, select_row, stored, type_text
 

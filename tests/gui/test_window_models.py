@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from checklist_app.ui.case_list_model import CaseListModel
 from checklist_app.ui.checklist_model import (
     CURRENT_ROLE,
     KEY_ROLE,
     LOCKED_ROLE,
     STATUS_ROLE,
-    CaseListModel,
     ChecklistModel,
     build_groups,
 )
