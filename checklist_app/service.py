@@ -133,6 +133,7 @@ class ChecklistService(SigningUseCases):
         screen: Mapping[str, Any] | None = None,
     ) -> CaseState:
         """Open a new case from its set-up. The contraindication screen raises warnings, not blocks."""
+        now = self.clock.now()
         setup = build_setup(
             patient=patient,
             procedure=procedure,
@@ -142,11 +143,11 @@ class ChecklistService(SigningUseCases):
             icd10=icd10,
             indication_detail=indication_detail,
             screen=screen,
+            today=now.astimezone().date(),
         )
         template = self.templates.get(setup.procedure)
         if template is None:
             raise Refusal("procedure", f"no template installed for {setup.procedure}")
-        now = self.clock.now()
         case_id = self.store.next_case_id(now.astimezone().date())
         event = Event(
             case_id=case_id,

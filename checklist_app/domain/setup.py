@@ -106,7 +106,10 @@ class CaseSetup:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CaseSetup:
+        """A stored set-up, read back. It was checked against its own day when it was recorded, so
+        no date check here: a record never becomes unreadable because a clock was later set back."""
         return build_setup(
+            today=None,
             patient=data["patient"],
             procedure=data["procedure"],
             levels=data["levels"],
@@ -138,8 +141,13 @@ def build_setup(
     icd10: Any = (),
     indication_detail: str = "",
     screen: Mapping[str, Any] | None = None,
+    today: date | None,
 ) -> CaseSetup:
-    """Validate raw set-up data (from a form, a script or a stored event) into a CaseSetup."""
+    """Validate raw set-up data (from a form, a script or a stored event) into a CaseSetup.
+
+    `today` is the day the case is set up, from the service's clock: a date of birth after it is
+    refused. It must be given; only a stored set-up being read back passes None.
+    """
     if not isinstance(patient, Mapping):
         raise Refusal("patient", "patient details are missing")
     if procedure not in PROCEDURES:
@@ -154,7 +162,7 @@ def build_setup(
         raise Refusal("screen", "the screening answers are missing")
     codes = tuple(_icd10(code) for code in (icd10 or ()))
     return CaseSetup(
-        patient=_patient(patient),
+        patient=_patient(patient, today),
         procedure=procedure,
         levels=_levels(levels),
         indication=indication,
@@ -183,7 +191,7 @@ def clean_text(value: Any, name: str, limit: int = MAX_NAME, *, required: bool =
     return text
 
 
-def _patient(raw: Mapping[str, Any]) -> Patient:
+def _patient(raw: Mapping[str, Any], today: date | None) -> Patient:
     dob = raw.get("date_of_birth")
     if isinstance(dob, datetime):
         dob = dob.date()
@@ -196,7 +204,7 @@ def _patient(raw: Mapping[str, Any]) -> Patient:
         dob = None
     elif not isinstance(dob, date):
         raise Refusal("date_of_birth", "must be a date (YYYY-MM-DD)")
-    if dob is not None and not date(1900, 1, 1) <= dob <= date.today():
+    if dob is not None and (dob < date(1900, 1, 1) or (today is not None and dob > today)):
         raise Refusal("date_of_birth", "must be between 1900-01-01 and today")
     sex = raw.get("sex") or "unknown"
     if sex not in SEXES:

@@ -122,6 +122,7 @@ def test_every_suggestion_is_a_well_formed_icd10_code_with_a_description() -> No
             indication=indication,
             team={"operator": "Dr A", "nurse": "N B"},
             icd10=[code for code, _ in suggestions],
+            today=None,
         )
         assert list(setup.icd10) == [code for code, _ in suggestions]
         assert all(description for _, description in suggestions)

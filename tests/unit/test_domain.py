@@ -12,8 +12,15 @@ from checklist_app.domain.errors import Refusal
 from checklist_app.domain.events import Event, canonical_json, format_time, parse_time
 from checklist_app.domain.pins import hash_pin, verify_pin
 from checklist_app.domain.present import duration
-from checklist_app.domain.setup import build_setup, canonical_level
+from checklist_app.domain.setup import CaseSetup, build_setup, canonical_level
 from tests.conftest import setup_kwargs
+
+DAY = date(2026, 3, 14)  # the day the case is set up (the service passes its clock's)
+
+
+def setup_on_day(**changes):
+    return build_setup(**setup_kwargs(**changes), today=DAY)
+
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -33,7 +40,7 @@ def test_impossible_levels_are_refused(text):
 
 
 def test_setup_orders_levels_down_the_spine_and_reads_sides():
-    setup = build_setup(**setup_kwargs(levels=[("L1", "right"), {"level": "T12", "sides": "both"}]))
+    setup = setup_on_day(levels=[("L1", "right"), {"level": "T12", "sides": "both"}])
     assert [(p.level, p.sides) for p in setup.levels] == [("T12", ("left", "right")), ("L1", ("right",))]
 
 
@@ -54,7 +61,7 @@ def test_setup_orders_levels_down_the_spine_and_reads_sides():
 )
 def test_bad_setup_is_refused_naming_the_field(change, field):
     with pytest.raises(Refusal) as err:
-        build_setup(**setup_kwargs(**change))
+        setup_on_day(**change)
     assert err.value.field == field
 
 
@@ -72,24 +79,24 @@ def test_bad_setup_is_refused_naming_the_field(change, field):
 )
 def test_bad_patient_details_are_refused_naming_the_field(patient, field):
     with pytest.raises(Refusal) as err:
-        build_setup(**setup_kwargs(patient=patient))
+        setup_on_day(patient=patient)
     assert err.value.field == field
 
 
 def test_a_case_needs_at_least_one_level():
     with pytest.raises(Refusal, match="at least one level"):
-        build_setup(**{**setup_kwargs(), "levels": []})
+        build_setup(**{**setup_kwargs(), "levels": []}, today=DAY)
 
 
 def test_setup_round_trips_through_its_stored_form():
-    setup = build_setup(**setup_kwargs(icd10=["m80.08xa"], screen={"inr": 1.2, "pregnancy": False}))
+    setup = setup_on_day(icd10=["m80.08xa"], screen={"inr": 1.2, "pregnancy": False})
     assert type(setup).from_dict(setup.to_dict()) == setup
     assert setup.icd10 == ("M80.08XA",)
 
 
 def test_names_in_any_script_are_kept_verbatim():
     name = "Жанна Ωmega Zoë Đặng O'Brien <Jr> & Sons"
-    assert build_setup(**setup_kwargs(patient={"name": name, "mrn": "1"})).patient.name == name
+    assert setup_on_day(patient={"name": name, "mrn": "1"}).patient.name == name
 
 
 def make_event(**changes) -> Event:
@@ -149,5 +156,20 @@ def test_durations_read_like_a_clock(span, text):
 
 
 def test_date_of_birth_accepts_a_date_object():
-    setup = build_setup(**setup_kwargs(patient={"name": "A", "mrn": "1", "date_of_birth": date(1950, 1, 2)}))
+    setup = setup_on_day(patient={"name": "A", "mrn": "1", "date_of_birth": date(1950, 1, 2)})
     assert setup.patient.date_of_birth == date(1950, 1, 2)
+
+
+def test_date_of_birth_is_checked_against_the_given_day_not_the_machines():
+    assert setup_on_day(patient={"name": "A", "mrn": "1", "date_of_birth": DAY}).patient.date_of_birth == DAY
+    with pytest.raises(Refusal) as err:
+        setup_on_day(patient={"name": "A", "mrn": "1", "date_of_birth": DAY + timedelta(days=1)})
+    assert err.value.field == "date_of_birth"
+
+
+def test_a_stored_setup_reads_back_whatever_the_day():
+    # Recorded on a day far ahead of this machine's clock (as if the clock was later set back):
+    # reading the record back must not refuse the date of birth that was valid when it was taken.
+    later = date(2999, 1, 1)
+    stored = build_setup(**setup_kwargs(patient={"name": "A", "mrn": "1", "date_of_birth": later}), today=later)
+    assert CaseSetup.from_dict(stored.to_dict()).patient.date_of_birth == later

@@ -52,6 +52,18 @@ def test_every_tick_is_on_disk_before_the_call_returns(service, db_path, clock, 
         other.close()
 
 
+def test_date_of_birth_is_checked_against_the_service_clock(service, clock):
+    # The clock says 2026-03-02: a birth the next day is refused, whatever the machine's date.
+    tomorrow = (clock.now() + timedelta(days=1)).date().isoformat()
+    with pytest.raises(Refusal) as err:
+        service.start_case(**setup_kwargs(patient={"name": "Baby Example", "mrn": "N1", "date_of_birth": tomorrow}))
+    assert err.value.field == "date_of_birth"
+    assert service.list_cases() == []
+    clock.advance(minutes=2 * 24 * 60)  # two days later the same date of birth is in the past
+    state = service.start_case(**setup_kwargs(patient={"name": "Baby Example", "mrn": "N1", "date_of_birth": tomorrow}))
+    assert service.state(state.case_id).setup.patient.date_of_birth.isoformat() == tomorrow
+
+
 def test_refused_step_writes_nothing(service, started):
     before = stored_kinds(service, started)
     with pytest.raises(Refusal) as err:
