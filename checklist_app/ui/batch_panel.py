@@ -28,8 +28,8 @@ from ..domain.catalogue import Product
 from ..domain.errors import Refusal
 from ..domain.present import local_time, product_name
 from ..domain.rules import LATE_REASONS, GateClosed
+from .forms import GAP, FieldErrors, LineList, ToggleGroup, label, say, set_invalid, text_input
 from .names import name
-from .staff import GAP, FieldErrors, LineList, ToggleGroup, label, say, set_invalid, text_input
 from .widgets import MIN_TARGET, BigButton, MessageLabel, ReasonPanel
 
 # kind -> (step id, words on screen)

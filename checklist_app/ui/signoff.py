@@ -24,8 +24,9 @@ from ..domain.present import ROLE_LABELS, local_datetime
 from ..domain.setup import INDICATION_LABELS
 from ..domain.state import PENDING
 from ..service import DEFAULT_MEANING, MEANINGS
+from .forms import GAP, FieldErrors, LineList, StaffCombo, label, number, say, scrolling, text_input
 from .names import name
-from .staff import GAP, FieldErrors, LineList, StaffCombo, current_team, label, number, say, scrolling, text_input
+from .staff import current_team
 from .widgets import MIN_TARGET, BigButton, MessageLabel
 
 CONDITIONS = ("Stable", "Satisfactory", "Guarded", "Critical")

@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QListWidget
 
 from checklist_app.domain import events as ev
 from checklist_app.domain.errors import Refusal
-from checklist_app.ui.new_case import NewCaseForm, parse_levels
+from checklist_app.ui.new_case import NewCaseForm
+from checklist_app.ui.spine_map import parse_levels
 
 CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QPlainTextEdit, QListWidget)
 
