@@ -170,10 +170,28 @@ def _hardening(state: CaseState, now: datetime) -> list[Timer]:
     return found
 
 
+# One batch's working window escalates: ready to inject -> ends soon -> over. Once a later stage is
+# raised the earlier ones describe a condition that has ended ("ready to inject" beside "do not
+# inject" would contradict it), so only the latest stage stays active, acknowledged or not.
+WORKING_STAGES = ("cement_ready", "working_warning", "working_end")
+
+
 def alarms(state: CaseState, now: datetime) -> list[Alarm]:
-    """Alarms raised by now and not yet acknowledged, highest priority first."""
-    raised = [a for a in _candidates(state, now) if a.raised_at <= now and a.id not in state.acknowledged_alarms]
-    return sorted(raised, key=lambda a: (PRIORITY_RANK[a.priority], a.raised_at))
+    """Alarms raised by now, not superseded and not yet acknowledged, highest priority first."""
+    raised = [a for a in _candidates(state, now) if a.raised_at <= now]
+    latest: dict[str, int] = {}  # batch seq -> the latest working-window stage raised
+    for alarm in raised:
+        kind, _, seq = alarm.id.partition(":")
+        if kind in WORKING_STAGES:
+            latest[seq] = max(latest.get(seq, 0), WORKING_STAGES.index(kind))
+    active = [a for a in raised if a.id not in state.acknowledged_alarms and not _escalated_past(a, latest)]
+    return sorted(active, key=lambda a: (PRIORITY_RANK[a.priority], a.raised_at))
+
+
+def _escalated_past(alarm: Alarm, latest: dict[str, int]) -> bool:
+    """An earlier stage of a working window whose later stage is raised (its condition has ended)."""
+    kind, _, seq = alarm.id.partition(":")
+    return kind in WORKING_STAGES and WORKING_STAGES.index(kind) < latest[seq]
 
 
 def _candidates(state: CaseState, now: datetime) -> list[Alarm]:

@@ -33,11 +33,12 @@ def test_cement_alarms_banner_first_then_one_sound_until_acknowledged(qtbot, win
     assert sound.played == ["low"]  # a low-priority sound is not repeated
     clock.advance(minutes=7)
     window.case_screen.tick()
-    assert [a.priority for a in banner.alarms] == ["medium", "low"]  # highest priority first
+    # The working window escalates: "ends in 1 min" replaces "ready to inject" (whose time is over).
+    assert [a.priority for a in banner.alarms] == ["medium"]
     assert sound.played == ["low", "medium"]
     clock.advance(minutes=1)
     window.case_screen.tick()
-    assert [a.priority for a in banner.alarms] == ["high", "medium", "low"]
+    assert [a.priority for a in banner.alarms] == ["high"]  # never "ready to inject" beside "do not inject"
     assert "HIGH PRIORITY" in alarm_texts(window)[0] and "working time is over" in alarm_texts(window)[0]
     assert sound.played[-1] == "high"
     clock.advance(seconds=5)

@@ -324,6 +324,24 @@ def test_working_window_and_hardening_timers_follow_the_fake_clock(service, cloc
     assert raised[0].id == f"working_end:{batch_seq}" and raised[0].priority == "high"
 
 
+def test_a_later_stage_of_the_working_window_supersedes_the_earlier_ones(service, clock, started):
+    # "Ready to inject" and "ends in 1 min" end when the working time is over: never beside "do not inject".
+    advance(service, clock, started, "cement_injection")
+    batch_seq = mix_cement(service, started)
+    state = service.state(started)
+    ready, end, _set_time = working_window(state, state.entry_for(batch_seq))
+    clock.set(ready)
+    assert [a.id for a in service.alarms(started)] == [f"cement_ready:{batch_seq}"]
+    clock.set(end - timedelta(minutes=1))
+    assert [a.id for a in service.alarms(started)] == [f"working_warning:{batch_seq}"]
+    with pytest.raises(Refusal):  # no longer active: nothing to acknowledge
+        service.acknowledge_alarm(case_id=started, alarm_id=f"cement_ready:{batch_seq}")
+    service.acknowledge_alarm(case_id=started, alarm_id=f"working_warning:{batch_seq}")
+    assert service.alarms(started) == []  # acknowledged, and "ready" stays superseded
+    clock.set(end)
+    assert [(a.id, a.priority) for a in service.alarms(started)] == [(f"working_end:{batch_seq}", "high")]
+
+
 def test_acknowledged_alarm_is_logged_and_does_not_repeat(service, clock, started):
     advance(service, clock, started, "cement_injection")
     batch_seq = mix_cement(service, started)
@@ -502,3 +520,16 @@ def test_naive_clinical_time_is_refused(service, started):
     with pytest.raises(Refusal) as err:
         service.record_step(case_id=started, step="patient_in_room", clinical_time=datetime(2026, 3, 2, 8, 0))
     assert err.value.field == "clinical_time"
+
+
+def test_alarms_from_different_sources_stay_side_by_side_highest_priority_first(service, clock, started):
+    state = advance(service, clock, started, "hardening_wait")  # T12 injected: its hardening wait runs
+    hardening = hardening_end(state, "T12")
+    batch_seq = mix_cement(service, started)  # a second batch for L1
+    state = service.state(started)
+    _ready, end, _set_time = working_window(state, state.entry_for(batch_seq))
+    clock.set(max(end, hardening))
+    raised = service.alarms(started)
+    assert {a.id for a in raised} >= {f"working_end:{batch_seq}", "hardening:T12"}
+    ranks = [("high", "medium", "low").index(a.priority) for a in raised]
+    assert ranks == sorted(ranks) and raised[0].priority == "high" and raised[-1].id == "hardening:T12"
