@@ -24,6 +24,10 @@ STATUS_ROLE = Qt.ItemDataRole.UserRole + 2  # "pending", "done", "not_applicable
 CURRENT_ROLE = Qt.ItemDataRole.UserRole + 3  # True on the current step (the first pending one)
 LOCKED_ROLE = Qt.ItemDataRole.UserRole + 4  # True when a hard stop would refuse the step now
 
+# Selecting a row asks for its status tip; answering with text rather than None keeps the per-tap path
+# free of None crossing the binding (tests/gui/test_dependency_defects.py).
+HINT_ROLES = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.StatusTipRole)
+
 PHASE_TITLES = {"before": "Before the first needle", "after": "After the last level"}
 SIDE_WORDS = {"left": "left", "right": "right"}
 
@@ -211,6 +215,8 @@ class ChecklistModel(QAbstractItemModel):
     def _group_data(group: Group, column: int, role: int):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return group.title if column == 0 else group.progress
+        if role in HINT_ROLES:
+            return group.title
         if role == STATUS_ROLE:
             return "group"
         if role in (CURRENT_ROLE, LOCKED_ROLE):
@@ -226,7 +232,7 @@ class ChecklistModel(QAbstractItemModel):
             extra = ", current step" if row.current else ""
             extra += ", locked by a hard stop" if row.locked else ""
             return f"{row.detail}: {state}{extra}"
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role in HINT_ROLES:
             return row.detail
         if role == KEY_ROLE:
             return row.key
