@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
@@ -29,6 +30,7 @@ Head = tuple[int, str]  # (event_count, hash of the last event) of one case
 
 
 LOCKED_STATUSES = ("signed", "amended")
+MAX_CACHED_CASES = 64
 
 
 class Store(StaffAndSettings):
@@ -40,8 +42,9 @@ class Store(StaffAndSettings):
     def __init__(self, path: Path, *, readonly: bool = False, max_page_count: int | None = None) -> None:
         self.path = Path(path).absolute()
         self.readonly = readonly
-        self._heads: dict[str, Head] = {}
-        self._status: dict[str, str | None] = {}  # cached case status: signed cases take addenda only
+        # Per-case caches, bounded: a workstation open for weeks touches thousands of cases.
+        self._heads: OrderedDict[str, Head] = OrderedDict()
+        self._status: OrderedDict[str, str | None] = OrderedDict()  # signed cases take addenda only
         self._lock: files.WriterLock | None = None
         self._conn: sqlite3.Connection | None = None
         self._db: Database | None = None
@@ -205,9 +208,9 @@ class Store(StaffAndSettings):
                     "UPDATE cases SET event_count = ?, head_hash = ?, status = COALESCE(?, status) WHERE id = ?",
                     [new_head[0], new_head[1], status, case_id],
                 )
-        self._heads[case_id] = new_head
+        _remember(self._heads, case_id, new_head)
         if status is not None or record:
-            self._status[case_id] = status or (record or {}).get("status")
+            _remember(self._status, case_id, status or (record or {}).get("status"))
         return chained
 
     def _start_case(self, db: Database, record: dict[str, Any]) -> Head:
@@ -220,7 +223,7 @@ class Store(StaffAndSettings):
         """A signed case takes addenda only, whatever code path tries to write to it."""
         if case_id not in self._status:
             row = conn.execute("SELECT status FROM cases WHERE id = ?", [case_id]).fetchone()
-            self._status[case_id] = row[0] if row else None
+            _remember(self._status, case_id, row[0] if row else None)
         if self._status[case_id] in LOCKED_STATUSES and any(event.kind != ADDENDUM for event in events):
             raise StoreError(f"Case {case_id} is signed: only an addendum can be added. Nothing was saved.")
 
@@ -324,6 +327,14 @@ def _link(case_id: str, events: list[Event], head: Head) -> list[Event]:
         chained.append(linked)
         prev_hash = linked.hash
     return chained
+
+
+def _remember(cache: OrderedDict, key: str, value: Any) -> None:
+    """Keep `value` as the newest entry of a per-case cache of at most MAX_CACHED_CASES entries."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > MAX_CACHED_CASES:
+        cache.popitem(last=False)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -110,6 +110,10 @@ class AlarmSound:
         self._sounding: str | None = None
 
     def update(self, alarms: list[Alarm], now: datetime) -> None:
+        # Only alarms still raised are remembered: an acknowledged alarm never comes back, so a
+        # long day of cases leaves nothing behind here.
+        active = {alarm.id for alarm in alarms}
+        self._played = {alarm_id: when for alarm_id, when in self._played.items() if alarm_id in active}
         if not alarms:
             if self._sounding is not None:
                 self.player.stop()

@@ -138,7 +138,9 @@ class NumberInput(FieldInput):
         unit = spec.unit or ""
         self.edit = QLineEdit()
         name(self.edit, object_name, self.accessible(f"{spec.label} in {unit}"))
-        self.edit.setValidator(QRegularExpressionValidator(INTEGER_RE if spec.type == "integer" else NUMBER_RE))
+        # Parented to the line edit, so it goes with it (an unparented validator outlives every form).
+        pattern = INTEGER_RE if spec.type == "integer" else NUMBER_RE
+        self.edit.setValidator(QRegularExpressionValidator(pattern, self.edit))
         self.edit.setInputMethodHints(Qt.InputMethodHint.ImhFormattedNumbersOnly)
         self.edit.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.edit.setFixedWidth(130)
@@ -208,7 +210,7 @@ class TextInput(FieldInput):
         name(self.edit, object_name, self.accessible())
         self.edit.setMaxLength(spec.max_length)
         if spec.type == "date":
-            self.edit.setValidator(QRegularExpressionValidator(DATE_RE))
+            self.edit.setValidator(QRegularExpressionValidator(DATE_RE, self.edit))
             self.edit.setPlaceholderText("YYYY-MM-DD")
             self.edit.setFixedWidth(200)
         else:

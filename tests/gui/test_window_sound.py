@@ -61,3 +61,14 @@ def test_a_low_alarm_sounds_once_a_high_one_repeats_until_acknowledged():
     for second in range(0, 31, 5):
         sound.update([alarm("high", "high")], T0 + timedelta(seconds=second))
     assert player.played.count("high") == 4  # at 0, 10, 20 and 30 s
+
+
+def test_the_sound_forgets_alarms_once_they_are_no_longer_raised():
+    """A long-lived window: alarms of finished cases leave nothing behind (bounded memory)."""
+    player = RecordingPlayer()
+    sound = AlarmSound(player)
+    for n in range(500):
+        sound.update([alarm(f"working_end:{n}", "medium")], T0 + timedelta(minutes=n))
+        sound.update([], T0 + timedelta(minutes=n, seconds=30))
+    assert len(player.played) == 500
+    assert sound._played == {}

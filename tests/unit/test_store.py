@@ -763,3 +763,16 @@ def test_a_signed_case_takes_only_addenda_whatever_writes_to_it(tmp_path: Path) 
         with pytest.raises(StoreError, match="only an addendum"):
             reopened.append(CASE, [event(4)])
         assert [e.kind for e in reopened.events(CASE)][-1] == "addendum"
+
+
+def test_per_case_caches_stay_bounded_over_many_cases(store: Store) -> None:
+    """A workstation open for weeks: the writer's per-case memory does not grow with every case."""
+    from checklist_app.store.store import MAX_CACHED_CASES
+
+    for n in range(MAX_CACHED_CASES * 3):
+        case_id = f"20261122-{n + 1:03d}"
+        new_case(store, 2, case_id)
+        store.append(case_id, [event(3, case_id)], status="in_progress")
+    assert len(store._heads) == len(store._status) == MAX_CACHED_CASES
+    first = "20261122-001"  # long forgotten by the caches: still appended to correctly from disk
+    assert [e.seq for e in store.append(first, [event(4, first)])] == [4]
