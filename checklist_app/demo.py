@@ -78,8 +78,6 @@ TYPICAL_VALUES: dict[str, dict] = {
     "cannula_placement": {"approach": "transpedicular", "gauge": 11, "tip_ap": True, "tip_lateral": True},
     "biopsy": {"taken": False},
     "balloon_inflation": {
-        "balloon": "example_balloon_15",
-        "lot_udi": "BK12345",
         "pressure": 220.0,
         "volume": 3.0,
         "end_point": "height_restored",
@@ -272,8 +270,7 @@ def _balloon_inflation(sim: CaseSimulator, level, side) -> None:
     kit = sim.state.balloon_kits[-1]
     pressure = sim.rng.choice((float(sim.rng.randint(120, 260)), f"{sim.rng.randint(9, 17)} atm"))
     values = {
-        "balloon": kit.values["product"],
-        "lot_udi": kit.values["lot"],
+        "kit": kit.seq,
         "pressure": pressure,
         "volume": round(sim.rng.uniform(2.0, 3.5), 1),
         "end_point": sim.rng.choice(("height_restored", "cortical_contact")),

@@ -197,7 +197,7 @@ class ChecklistService(SigningUseCases):
         when = moment(clinical_time) or now
         check_clinical_time(state, when, now, step=step)
         late = check_late_entry(state, when, now, late_reason)
-        clean = validate_values(state, spec, values or {})
+        clean = validate_values(state, spec, values or {}, when)
         gates = closed_gates(state, spec, level, side, when)
         lot_gate = expired_lot_gate(spec, clean, when)
         gates += [lot_gate] if lot_gate else []

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from checklist_app.app import build_window  # noqa: E402
 from checklist_app.demo import TYPICAL_VALUES
+from checklist_app.domain.choices import preselected  # noqa: E402
 from checklist_app.domain.clock import FakeClock  # noqa: E402
 from checklist_app.domain.timers import hardening_end, working_window  # noqa: E402
 from checklist_app.service import ChecklistService  # noqa: E402
@@ -78,7 +79,9 @@ class Scene:
             if step == "balloon_inflation" and not service.state(case_id).balloon_kits:
                 kit = {"product": "example_balloon_15", "lot": "BK12345", "expiry": "2028-01-31"}
                 self.record(case_id, "balloon_kit", kit)
-            if step == "cement_injection" and not service.state(case_id).batches:
+            state = service.state(case_id)
+            batch_field = state.template.step("cement_injection").field("batch")
+            if step == "cement_injection" and preselected(state, batch_field, self.clock.now()) is None:
                 self.mix(case_id)
                 self.clock.set(working_window(service.state(case_id), service.state(case_id).batches[-1])[0])
             if step == "hardening_wait":
@@ -181,6 +184,50 @@ def scene_signoff(scene: Scene):
     return window
 
 
+def scene_batch_scanned(scene: Scene):
+    """The Cement & balloons page just after a scan: the message shows and Record stays whole."""
+    case_id = scene.start()
+    scene.drive(case_id, "cement_injection", "T12")
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    window.case_screen.show_page("implants")
+    panel = window.case_screen.panels["implants"]
+    cement = scene.service.catalogue.cements[0]
+    panel.scan.setText(f"01{cement.gtin}1727063010CM-0042")
+    panel._read_scan()
+    return window
+
+
+def scene_signed(scene: Scene):
+    """A signed case's Sign-off page: everything on it reads as a locked record."""
+    case_id = scene.start(procedure="vertebroplasty")
+    scene.finish(case_id)
+    scene.clock.advance(minutes=30)
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    window.open_case(case_id)
+    window.case_screen.show_page("signoff")
+    return window
+
+
+def scene_checklist_signed(scene: Scene):
+    """The checklist of a signed case: the case clock stopped at patient out of room, nothing asked."""
+    case_id = scene.start(procedure="vertebroplasty")
+    scene.finish(case_id)
+    scene.clock.advance(minutes=30)
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    window.open_case(case_id)
+    return window
+
+
+def scene_start_after_case(scene: Scene):
+    """Back on the start screen after a case ended: no patient's header is left above it."""
+    case_id = scene.start(procedure="vertebroplasty")
+    scene.finish(case_id)
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    window.open_case(case_id)
+    window.show_start()
+    return window
+
+
 def scene_help(scene: Scene):
     window = build_window(scene.service, scene.settings, sound_player=Silent())
     window.show_help()
@@ -196,6 +243,10 @@ SCENES: dict[str, Callable[[Scene], object]] = {
     "alarm": scene_alarm,
     "correction": scene_correction,
     "sign-off": scene_signoff,
+    "batch-scanned": scene_batch_scanned,
+    "sign-off-signed": scene_signed,
+    "checklist-signed": scene_checklist_signed,
+    "start-after-case": scene_start_after_case,
     "help": scene_help,
 }
 
@@ -223,7 +274,8 @@ def render(out: Path, width: int, height: int, only: list[str]) -> list[Path]:
                 window.resize(width, height)
                 window.show()
                 settle(app)
-                window.case_screen.tick()
+                if window._case_open():
+                    window.case_screen.tick()
                 settle(app)
                 path = out / f"{scene_name}-{theme}.png"
                 window.grab().save(str(path))

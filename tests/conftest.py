@@ -63,12 +63,20 @@ def mix_cement(service: ChecklistService, case_id: str, **values) -> int:
     return state.batches[-1].seq
 
 
+def open_balloon_kit(service: ChecklistService, case_id: str, **values) -> int:
+    """Record a balloon kit opened now and return its event number."""
+    kit = {"product": service.catalogue.balloons[1].id, "lot": "BK12345", "expiry": "2030-01-01", **values}
+    return service.record_step(case_id=case_id, step="balloon_kit", values=kit).balloon_kits[-1].seq
+
+
 def advance(service: ChecklistService, clock: FakeClock, case_id: str, until: str | None = None, *, minutes=1.0):
     """Record every pending step with valid values (a minute apart) until `until` is current.
 
-    Cement is mixed before the first injection and the clock jumps to the dough time; the
-    hardening wait jumps the clock to the set time, so gates stay open.
+    Cement is mixed when no batch is within its working time and the clock jumps to the dough
+    time; a balloon kit is opened before the first inflation; the hardening wait jumps the clock
+    to the set time, so gates stay open.
     """
+    from checklist_app.domain.choices import preselected
     from checklist_app.domain.timers import hardening_end, working_window
 
     while True:
@@ -78,10 +86,12 @@ def advance(service: ChecklistService, clock: FakeClock, case_id: str, until: st
             return state
         clock.advance(minutes=minutes)
         step = current.spec.id
-        if step == "cement_injection" and not state.batches:
+        if step == "cement_injection" and preselected(state, current.spec.field("batch"), clock.now()) is None:
             mix_cement(service, case_id)
             window = working_window(service.state(case_id), service.state(case_id).batches[-1])
             clock.set(window[0])
+        if step == "balloon_inflation" and not state.balloon_kits:
+            open_balloon_kit(service, case_id)
         if step == "hardening_wait":
             end = hardening_end(state, current.level)
             if end and end > clock.now():
@@ -96,4 +106,4 @@ def started(service):
     return service.start_case(**setup_kwargs()).case_id
 
 
-__all__ = ["START", "STEP_VALUES", "advance", "mix_cement", "open_store", "setup_kwargs"]
+__all__ = ["START", "STEP_VALUES", "advance", "mix_cement", "open_balloon_kit", "open_store", "setup_kwargs"]

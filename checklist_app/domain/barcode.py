@@ -4,8 +4,9 @@ Parsing is biip's (a maintained GS1 library), never ours. A USB scanner types li
 so the text may carry the ASCII 29 group separator (GS, ``\\x1d``), the visible stand-in
 ``␝`` (U+241D, which the scan field inserts when the scanner sends GS, because a text field cannot
 show a control character), no separator at all when the fields before the last are fixed length,
-a symbology identifier such as ``]C1``, or a trailing Enter. Human-readable text typed from a
-label, ``(01)…(17)…(10)…``, is read too.
+a symbology identifier such as ``]C1`` (GS1-128), ``]d2`` (GS1 DataMatrix), ``]Q3`` (GS1 QR) or
+``]e0`` (GS1 DataBar), a scanner's text stand-in for GS (``<GS>``, ``^]``, ``{GS}``), or a trailing
+Enter. Human-readable text typed from a label, ``(01)…(17)…(10)…``, is read too.
 """
 
 from __future__ import annotations
@@ -83,11 +84,25 @@ def _config() -> ParseConfig:
     return ParseConfig(separator_chars=(GS, GS_VISIBLE))
 
 
+# What scanners send instead of a real GS when the keyboard path cannot carry ASCII 29: the text
+# "<GS>" (a common scanner setting), caret notation "^]", and "{GS}". None of "^", "{" or "}" is in
+# the GS1 character set of lot and serial numbers; "<GS>" could only clash with a lot that contains
+# those four characters, which no GS1 label uses as data.
+GS_SUBSTITUTES = ("<GS>", "<gs>", "^]", "{GS}", "{gs}")
+
+
+def normalise_separators(text: str) -> str:
+    """Every stand-in for the group separator made the real GS (ASCII 29)."""
+    for substitute in (*GS_SUBSTITUTES, GS_VISIBLE):
+        text = text.replace(substitute, GS)
+    return text
+
+
 def _clean(text: str) -> str:
     if not isinstance(text, str):
         raise Refusal("barcode", "the scan is not text")
     # str.strip() also removes a leading or trailing GS (Python counts it as white space): harmless.
-    raw = text.strip()
+    raw = normalise_separators(text).strip()
     if not raw:
         raise Refusal("barcode", "the scan is empty: scan again, or type the fields by hand")
     return raw

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import events as ev
 from .events import Event
-from .state import CaseState, instance_suffix
+from .state import CaseState, Entry, instance_suffix
 from .template import FieldSpec, StepSpec
 
 KIND_LABELS = {
@@ -94,12 +94,33 @@ def product_name(state: CaseState, kind: str, product_id: str) -> str:
         return product_id
 
 
+def record_product(state: CaseState, entry: Entry) -> tuple[str, str]:
+    """(catalogue kind, product id) of a cement batch or balloon kit entry."""
+    spec = state.step_spec_of(entry)
+    field = next((f for f in spec.fields if f.type == "product"), None)
+    if field is None:
+        return "", ""
+    return field.catalogue or "", str(entry.values.get(field.id, ""))
+
+
 def batch_label(state: CaseState, seq: int) -> str:
+    """'Example PMMA A, lot CM1, mixed 10:42' or 'Example tamp 15 mm, lot BK1, opened 10:30'."""
     entry = state.entry_for(seq)
     if entry is None:
-        return f"batch {seq}"
-    name = product_name(state, "cement", str(entry.values.get("product", "")))
-    return f"{name}, lot {entry.values.get('lot', '?')}, mixed {local_time(entry.clinical_time)}"
+        return f"entry {seq}"
+    kind, product_id = record_product(state, entry)
+    verb = "mixed" if kind == "cement" else "opened"
+    name = product_name(state, kind, product_id)
+    return f"{name}, lot {entry.values.get('lot', '?')}, {verb} {local_time(entry.clinical_time)}"
+
+
+def inflation_balloon(state: CaseState, values: Mapping[str, Any]) -> tuple[str, str, int | None]:
+    """(balloon product id, lot, kit seq) of an inflation: from the kit it names, or, for inflations
+    recorded before kits were referred to (template version 1), from its own product and lot/UDI."""
+    kit = state.entry_for(values["kit"]) if isinstance(values.get("kit"), int) else None
+    if kit is not None:
+        return str(kit.values.get("product", "")), str(kit.values.get("lot", "")), kit.seq
+    return str(values.get("balloon", "")), str(values.get("lot_udi", "")), None
 
 
 def format_values(state: CaseState | None, spec: StepSpec, values: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -49,8 +49,14 @@ def check_gtin_matches(state: CaseState, spec: StepSpec, values: Mapping[str, An
         raise Refusal("gtin", f"GTIN {gtin} belongs to {scanned.name}, not to {product.name}")
 
 
-def validate_values(state: CaseState, spec: StepSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Clean, convert and range-check every value of a step; refuse unknown or missing ones."""
+def validate_values(
+    state: CaseState, spec: StepSpec, raw: Mapping[str, Any], when: datetime | None = None
+) -> dict[str, Any]:
+    """Clean, convert and range-check every value of a step; refuse unknown or missing ones.
+
+    A batch or kit left out means the one the form would propose at clinical time `when` (the
+    newest usable, `domain.choices`); without `when`, the newest recorded.
+    """
     if not isinstance(raw, Mapping):
         raise Refusal("values", "must be a set of named values")
     known = {f.id for f in spec.fields}
@@ -61,8 +67,9 @@ def validate_values(state: CaseState, spec: StepSpec, raw: Mapping[str, Any]) ->
     for fspec in spec.fields:
         given = raw.get(fspec.id)
         if given is None or given == "" or given == []:
-            if fspec.type == "batch" and state.batches:
-                values[fspec.id] = state.batches[-1].seq
+            proposed = _proposed_record(state, fspec, when) if fspec.type == "batch" else None
+            if proposed is not None:
+                values[fspec.id] = proposed
             continue
         values[fspec.id] = _clean(state, fspec, given)
     for fspec in spec.fields:
@@ -71,7 +78,7 @@ def validate_values(state: CaseState, spec: StepSpec, raw: Mapping[str, Any]) ->
         if fspec.required_if is not None and values.get(fspec.required_if) is not True:
             values.pop(fspec.id, None)  # the answer that made it relevant was "no"
         elif needed and fspec.id not in values:
-            raise Refusal(fspec.id, f"'{fspec.label}' is required")
+            raise Refusal(fspec.id, _missing(state, fspec))
     _step_specific(spec, values)
     check_gtin_matches(state, spec, values)
     return values
@@ -179,10 +186,33 @@ def _product(state: CaseState, fspec: FieldSpec, value: Any) -> str:
     return str(value)
 
 
+def _proposed_record(state: CaseState, fspec: FieldSpec, when: datetime | None) -> int | None:
+    from .choices import preselected  # choices builds on timers, which build on this module's neighbours
+
+    if when is not None:
+        return preselected(state, fspec, when)
+    records = state.live_records(fspec.record or "")
+    return records[-1].seq if records else None
+
+
+def _missing(state: CaseState, fspec: FieldSpec) -> str:
+    if fspec.type != "batch":
+        return f"'{fspec.label}' is required"
+    if fspec.record == "cement_mix" and state.live_records("cement_mix"):
+        return "no cement batch is within its working time: record the cement batch just mixed, or choose one"
+    return MISSING_RECORD.get(fspec.record or "", f"'{fspec.label}' is required")
+
+
+MISSING_RECORD = {
+    "cement_mix": "record the cement batch (product, lot, expiry, mix time) before injecting",
+    "balloon_kit": "record the balloon kit (product, lot, expiry) before inflating",
+}
+
+
 def _batch(state: CaseState, fspec: FieldSpec, value: Any) -> int:
-    seqs = [b.seq for b in state.batches]
+    seqs = [b.seq for b in state.live_records(fspec.record or "")]
     if isinstance(value, bool) or value not in seqs:
-        raise Refusal(fspec.id, "record the cement batch (product, lot, expiry, mix time) before injecting")
+        raise Refusal(fspec.id, MISSING_RECORD.get(fspec.record or "", f"choose a recorded '{fspec.label}'"))
     return int(value)
 
 
@@ -218,12 +248,24 @@ def warn_limit(state: CaseState, spec: StepSpec, fspec: FieldSpec, values: Mappi
     source, _, name = ref.partition(":")
     if source == "setting":
         return float(state.settings.get(name))
-    product_field = next((f for f in spec.fields if f.type == "product"), None)
-    if product_field is None or values.get(product_field.id) is None:
-        return None
-    product = find_product(state, product_field.catalogue or "", str(values[product_field.id]))
+    product = chosen_product(state, spec, values)
     limit = getattr(product, name, None) if product else None
     return float(limit) if limit is not None else None
+
+
+def chosen_product(state: CaseState, spec: StepSpec, values: Mapping[str, Any]):
+    """The catalogue product a step's values name: directly, or through the batch or kit chosen."""
+    for fspec in spec.fields:
+        value = values.get(fspec.id)
+        if value is None:
+            continue
+        if fspec.type == "product":
+            return find_product(state, fspec.catalogue or "", str(value))
+        if fspec.type == "batch" and isinstance(value, int) and not isinstance(value, bool):
+            record = state.entry_for(value)
+            if record is not None and record.event.step == fspec.record:
+                return chosen_product(state, state.step_spec_of(record), record.values)
+    return None
 
 
 # -- times ---------------------------------------------------------------------------------

@@ -33,7 +33,10 @@ class FieldSpec:
     """One value the nurse records for a step: its type, unit, limits and warning threshold.
 
     `warn_above` is a number, or a reference resolved at run time: ``setting:NAME`` (a site
-    setting) or ``product:FIELD`` (a limit of the device chosen in this step's product field).
+    setting) or ``product:FIELD`` (a limit of the device chosen in this step's product field, or
+    of the product of the batch or kit it refers to). A ``batch`` field refers to an entry of the
+    repeatable step named by `record` (a cement batch for an injection, a balloon kit for an
+    inflation), so the note attributes each use to the batch or kit actually chosen.
     """
 
     id: str
@@ -48,6 +51,7 @@ class FieldSpec:
     required: bool = True
     required_if: str | None = None
     catalogue: str | None = None
+    record: str | None = None  # a "batch" field: the repeatable step whose entries it refers to
     max_length: int = 500
     help: str = ""
 
@@ -149,7 +153,14 @@ def parse_template(data: dict[str, Any], *, source: str = "<template>") -> Templ
             raise TemplateError(f"{source}: step '{step.id}': defined twice")
         seen.add(step.id)
         steps.append(step)
+    repeatable = {step.id for step in steps if step.repeat == "any"}
     for step in steps:
+        for spec in step.fields:
+            if spec.type == "batch" and spec.record not in repeatable:
+                raise TemplateError(
+                    f"{source}: step '{step.id}': field '{spec.id}': 'record' must name a step with "
+                    f'repeat = "any" (got {spec.record!r})'
+                )
         for gate in step.gates:
             if gate.requires not in seen:
                 raise TemplateError(
@@ -255,6 +266,7 @@ def _parse_field(raw: Any, step_where: str, index: int) -> FieldSpec:
         required=_flag(raw, "required", where, default=True),
         required_if=_optional_text(raw, "required_if", where),
         catalogue=catalogue,
+        record=_optional_text(raw, "record", where),
         max_length=max_length,
         help=_help(raw, where),
     )

@@ -22,6 +22,7 @@ class Timer:
     now: datetime
     level: str | None = None
     ready_at: datetime | None = None  # cement: dough time reached, ready to inject
+    stopped: bool = False  # an elapsed clock that has ended (the case clock at patient out of room)
 
     @property
     def elapsed(self) -> timedelta:
@@ -94,7 +95,9 @@ def timers(state: CaseState, now: datetime) -> list[Timer]:
     found: list[Timer] = []
     pir, por = state.milestone("PIR"), state.milestone("POR")
     if pir is not None:
-        found.append(Timer("case_clock", "Case time", pir, None, min(now, por) if por else now))
+        # The case clock runs from patient in room to patient out of room, then stands still.
+        end = por if por is not None and por <= now else None
+        found.append(Timer("case_clock", "Case time", pir, None, end or now, stopped=end is not None))
     found += _levels(state, now)
     found += _skin_prep(state, now)
     found += _working(state, now)

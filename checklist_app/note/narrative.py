@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..domain.present import product_name
+from ..domain.present import inflation_balloon, product_name
 from ..domain.state import NOT_APPLICABLE, CaseState, Entry
 from .model import Text
 from .words import (
@@ -269,9 +269,10 @@ def _balloons(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
         if entry is None:
             continue
         values = entry.values
-        name = product_name(state, "balloon", str(values.get("balloon", "")))
+        product, lot, _kit = inflation_balloon(state, values)
+        name = product_name(state, "balloon", product)
         end = lower_first(choice(state, "balloon_inflation", "end_point", values.get("end_point")))
-        groups.setdefault((name, str(values.get("lot_udi", ""))), []).append(
+        groups.setdefault((name, lot), []).append(
             f"to {qty(values.get('pressure'), 'psi', 0)} and {ml(values.get('volume'))} "
             f"on the {side_word(side)} (end point: {end})"
         )

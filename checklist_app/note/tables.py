@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from ..domain.catalogue import BalloonProduct
-from ..domain.present import product_name
+from ..domain.present import inflation_balloon, product_name
 from ..domain.rules import find_product
 from ..domain.state import CaseState, Entry
 from .model import Block, Table, Text
@@ -79,7 +79,7 @@ def _level_row(state, level, side, cannula, inflate, inject, leak, kypho) -> tup
             side_word(side).capitalize(),
             approach,
             gauge,
-            _balloon_size(state, _get(inflate, "balloon")),
+            _balloon_size(state, inflation_balloon(state, inflate.values)[0] if inflate else None),
             qty(_get(inflate, "pressure"), "psi", 0),
             ml(_get(inflate, "volume")),
             cement,
@@ -166,15 +166,20 @@ def _kit_row(state: CaseState, kit: Entry) -> tuple[str, ...]:
     used = [
         f"{inst.level} {side_word(inst.side)}"
         for inst in state.instances_of("balloon_inflation")
-        if inst.entry is not None
-        and inst.entry.values.get("balloon") == values.get("product")
-        and str(values.get("lot", "")) in str(inst.entry.values.get("lot_udi", ""))
+        if inst.entry is not None and _inflated_with(state, inst.entry, kit)
     ]
     use = f"Opened {clock(kit.clinical_time)}" + (f"\nInflated at {join_words(used)}" if used else "")
     gtin = str(values.get("gtin") or (product.gtin if product else ""))
     serial = f"\nSerial {values['serial']}" if values.get("serial") else ""
     row = ("Balloon kit", name + maker, str(values.get("lot", DASH)), _expiry(values, kit), _udi(gtin, values), use)
     return row[:4] + (row[4] + serial, row[5])
+
+
+def _inflated_with(state: CaseState, inflation: Entry, kit: Entry) -> bool:
+    product, lot, seq = inflation_balloon(state, inflation.values)
+    if seq is not None:
+        return seq == kit.seq
+    return product == kit.values.get("product") and str(kit.values.get("lot", "")) in lot
 
 
 def _expiry(values: dict[str, Any], entry: Entry) -> str:

@@ -39,15 +39,28 @@ KINDS = {"cement": ("cement_mix", "Cement batch"), "balloon": ("balloon_kit", "B
 class ScanField(QLineEdit):
     """Keyboard-wedge input. A line edit drops control characters, so GS is kept as the visible ␝;
     the scanner's closing Enter reads the scan and goes no further (it must not tick anything else).
+
+    A scanner types ASCII 29 as Ctrl+] (X11 and macOS: key BracketRight with Ctrl, text "\x1d"; on a
+    layout where "]" needs AltGr the text may be empty) or as a character with no key (Windows,
+    Alt+0029: text "\x1d"). Both become ␝ here; text stand-ins (<GS>, ^]) are read by the parser.
     """
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.text() == GS:
+        if is_group_separator(event):
             self.insert(GS_VISIBLE)
+            event.accept()
             return
         super().keyPressEvent(event)
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             event.accept()
+
+
+def is_group_separator(event: QKeyEvent) -> bool:
+    """The key event a scanner sends for ASCII 29 (GS), whatever the keyboard layout or system."""
+    if event.text() == GS:
+        return True
+    ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+    return bool(ctrl) and event.key() == Qt.Key.Key_BracketRight and event.text() in ("", GS)
 
 
 def clinical_time_from(text: str, now: datetime) -> datetime:
@@ -87,7 +100,15 @@ class BatchPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(form)
-        layout.addWidget(scroll, 3)
+        # The decision stays in sight whatever the fields above need: the message, the hard stop and
+        # Record sit under the scrolling fields, never below the fold.
+        column = QVBoxLayout()
+        column.setSpacing(GAP)
+        column.addWidget(scroll, 1)
+        column.addWidget(self.message)
+        column.addWidget(self._build_override())
+        column.addWidget(self.record)
+        layout.addLayout(column, 3)
         layout.addLayout(self._build_list(), 2)
         self._set_kind("cement")
         self.setEnabled(False)  # until set_case
@@ -160,11 +181,8 @@ class BatchPanel(QWidget):
         ):
             grid.addWidget(self._cells[field], row_, col)
         box.addLayout(grid)
-        box.addWidget(self._build_override())
         self.record = BigButton("Record cement batch", "batch.record", primary=True)
         self.record.clicked.connect(lambda: self._record())
-        box.addWidget(self.message)
-        box.addWidget(self.record)
         box.addStretch(1)
         return box
 
@@ -233,6 +251,12 @@ class BatchPanel(QWidget):
         self._set_kind("cement")
         self._refresh()
         self.scan.setFocus()
+
+    def choose(self, step: str) -> None:
+        """Open the form on what a step asked to record first ("cement_mix" or "balloon_kit")."""
+        kind = next((k for k, (s, _words) in KINDS.items() if s == step), "cement")
+        if self.kinds.buttons[kind].isVisibleTo(self):
+            self._set_kind(kind)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

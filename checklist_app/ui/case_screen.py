@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -92,6 +92,20 @@ class CaseHeader(QWidget):
         self.handover.clicked.connect(self.handover_requested)
         layout.addWidget(self.nurse)
         layout.addWidget(self.handover)
+
+    def sizeHint(self) -> QSize:
+        """The patient's line and two lines of details: what the top bar is sized for.
+
+        The labels wrap (Ignored width), so Qt's own hint measures them at a sliver of their width
+        and comes out hundreds of pixels tall; the bar lays them out at its real width anyway.
+        """
+        lines = self.patient.fontMetrics().lineSpacing() + 2 * self.details.fontMetrics().lineSpacing()
+        buttons = max(self.nurse.sizeHint().height(), self.handover.sizeHint().height())
+        width = self.nurse.sizeHint().width() + self.handover.sizeHint().width() + 360
+        return QSize(width, max(lines, buttons))
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
 
     def show_state(self, state: CaseState) -> None:
         setup = state.setup
@@ -273,10 +287,12 @@ class CaseScreen(QWidget):
         still_valid = state.locked == (self.editor.mode == "locked")  # signing locks the editor too
         if keep_editor and key == self.editor.key and still_valid:
             self.checklist.select(key)
+            self.editor.sync()  # what another page changed reaches the open step
         else:
             self._select(key)
         self.header.show_state(state)
         self.warnings.show_warnings(self.service.warnings(self.case_id, pending_only=True))
+        self._show_what_is_next(state)
         self.tick()
         self.state_changed.emit(self.case_id)
 
@@ -291,6 +307,7 @@ class CaseScreen(QWidget):
             self.banner.show_alarms(alarms)  # visual first...
             self.sound.update(alarms, self.service.clock.now())  # ...then sound
             self.editor.refresh_gates()
+            self.editor.sync()  # a working time that ended is no longer proposed
             locked = self._locked_keys(state)
         except (StoreError, Refusal) as exc:
             self.last_saved.show_message(f"Could not read the case: {exc}", "error")
@@ -348,12 +365,26 @@ class CaseScreen(QWidget):
         if kind in ("done", "not_applicable"):
             self._offer_sign_off()
 
+    def _show_what_is_next(self, state: CaseState) -> None:
+        """Once every step is answered, the line under the checklist says what the record still needs."""
+        if state.current is not None:
+            return
+        if state.locked:
+            operator = state.signature("operator")
+            who = f" by {operator.values.get('name')} at {local_time(operator.recorded_time)}" if operator else ""
+            text = f"Record signed{who} ✓ Nothing more is needed for this case."
+        elif state.signature("nurse"):
+            text = "Nurse signed ✓ Next: the operator reviews the note and signs on the Sign-off page."
+        else:
+            text = "All steps answered ✓ Next: sign the record on the Sign-off page."
+        self.last_saved.show_message(text, "info")
+
     def _offer_sign_off(self) -> None:
         """Every step answered and not yet signed: what comes next is the sign-off."""
         state = self.service.state(self.case_id)
         if state.current is not None or state.locked:
             return
-        self.last_saved.show_message("All steps answered ✓ Next: sign the record on the Sign-off page.", "info")
+        self._show_what_is_next(state)
         if "signoff" in self.panels and not state.signature("nurse"):
             self.show_page("signoff")
 
@@ -388,16 +419,16 @@ class CaseScreen(QWidget):
     def current_page(self) -> str:
         return str(self.pages.currentWidget().property("page"))
 
-    def _batch_requested(self) -> None:
+    def _batch_requested(self, step: str) -> None:
         if "implants" not in self.panels:
             self.editor.message.show_message("The cement batch panel is not installed in this version.", "error")
             return
         self._back_to_checklist = True
         self.show_page("implants")
+        self.panels["implants"].choose(step)
 
     def _panel_changed(self, page: str) -> None:
         back = self._back_to_checklist and page == "implants"
         self.refresh(keep_editor=True)
         if back:
             self.show_page("checklist")
-            self.editor.rebuild()

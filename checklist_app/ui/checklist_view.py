@@ -146,9 +146,15 @@ class ChecklistView(QWidget):
         self._relayout = QTimer(self)
         self._relayout.setSingleShot(True)
         self._relayout.setInterval(0)
-        self._relayout.timeout.connect(self.tree.doItemsLayout)
+        self._relayout.timeout.connect(self._measure_rows)
         self.tree.header().sectionResized.connect(lambda *_: self._relayout.start())
         return tree
+
+    def _measure_rows(self) -> None:
+        """Lay the rows out again, then keep the selected row in sight (its height may have changed)."""
+        self.tree.doItemsLayout()
+        if self.tree.currentIndex().isValid():
+            self.tree.scrollTo(self.tree.currentIndex(), QAbstractItemView.ScrollHint.EnsureVisible)
 
     def set_theme(self, theme: Theme) -> None:
         self.delegate.theme = theme

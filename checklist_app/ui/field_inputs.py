@@ -6,6 +6,7 @@ service stays the only judge of validity; units are always shown next to numbers
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QRegularExpression, Qt, Signal
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain import choices
 from ..domain.present import batch_label
 from ..domain.state import CaseState
 from ..domain.template import FieldSpec
@@ -38,13 +40,16 @@ class FieldInput(QWidget):
     """One field of a step: its label and control. `value()` is None until answered."""
 
     changed = Signal()
-    action_requested = Signal(str)  # "batch": the nurse asked to record a cement batch first
+    action_requested = Signal(str)  # a repeatable step ("cement_mix", "balloon_kit") to record first
 
     def __init__(self, spec: FieldSpec, object_name: str, context: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec = spec
         self.object_name = object_name
         self.context = context  # the step's label, for accessible names
+        # True once the nurse has answered this field herself: her answer is kept when the form is
+        # shown again; an untouched field follows the case (the newest batch, a new team member).
+        self.touched = False
         self.label = QLabel(spec.label + ("" if spec.required or spec.required_if else "  (optional)"))
         self.label.setWordWrap(True)
         self.label.setProperty("role", "field_label")
@@ -56,6 +61,12 @@ class FieldInput(QWidget):
 
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
+
+    def sync(self, state: CaseState, now: datetime) -> None:
+        """Follow a change made elsewhere (another page, the clock); an answer given here stays."""
+
+    def _touch(self, *_: object) -> None:
+        self.touched = True
 
     def accessible(self, what: str = "") -> str:
         return f"{what or self.spec.label}: {self.context}"
@@ -99,6 +110,7 @@ class ButtonsInput(FieldInput):
             self.group.addButton(button)
             self.buttons[value] = button
             button.toggled.connect(lambda on, v=value: self._toggled(v, on))
+            button.clicked.connect(self._touch)
         if spec.type == "bool":
             self._row(*self.buttons.values())
         else:
@@ -147,6 +159,7 @@ class NumberInput(FieldInput):
         if spec.min is not None and spec.max is not None:
             self.edit.setPlaceholderText(f"{spec.min:g}–{spec.max:g}")
         self.edit.textChanged.connect(self.changed)
+        self.edit.textEdited.connect(self._touch)
         self.units = QButtonGroup(self)
         self.unit_combo: QComboBox | None = None
         controls: list[QWidget] = [self.edit, *self._unit_controls(object_name)]
@@ -217,6 +230,7 @@ class TextInput(FieldInput):
             self.edit.setMinimumWidth(240)
             self.edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.edit.textChanged.connect(self.changed)
+        self.edit.textEdited.connect(self._touch)
         self._row(self.edit)
 
     def value(self) -> Any:
@@ -226,11 +240,28 @@ class TextInput(FieldInput):
         self.edit.setText("" if value is None else str(value))
 
 
+RECORD_WORDS = {  # repeatable step -> (what is missing, the button that records one)
+    "cement_mix": ("No cement batch within its working time: record a new batch", "Record cement batch"),
+    "balloon_kit": ("No balloon kit recorded yet", "Record balloon kit"),
+}
+
+
 class ComboInput(FieldInput):
-    """A product from the site catalogue, or the cement batch an injection used."""
+    """A product from the site catalogue, or the cement batch or balloon kit a step used.
+
+    Batches and kits are listed newest first and preselected by the domain's rule
+    (`domain.choices`): never a batch whose working time is over. A batch or kit recorded while the
+    step is open (on the implants page) is offered first as soon as the nurse comes back.
+    """
 
     def __init__(
-        self, spec: FieldSpec, object_name: str, context: str, state: CaseState, parent: QWidget | None = None
+        self,
+        spec: FieldSpec,
+        object_name: str,
+        context: str,
+        state: CaseState,
+        now: datetime,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(spec, object_name, context, parent)
         self.combo = QComboBox()
@@ -238,36 +269,56 @@ class ComboInput(FieldInput):
         self.combo.setMinimumHeight(MIN_TARGET)
         self.combo.setMinimumWidth(300)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        if spec.type == "batch":
-            for batch in reversed(state.batches):  # newest first: the usual choice
-                self.combo.addItem(batch_label(state, batch.seq), batch.seq)
-            self.combo.setCurrentIndex(0 if state.batches else -1)
-        else:
-            products = state.catalogue.cements if spec.catalogue == "cement" else state.catalogue.balloons
-            for product in products:
-                self.combo.addItem(product.name, product.id)
-            self.combo.setCurrentIndex(-1)
         self.combo.setPlaceholderText("Choose…")
-        self.combo.currentIndexChanged.connect(self.changed)
-        controls: list[QWidget] = [self.combo]
-        if spec.type == "batch" and not state.batches:
-            # Nothing to choose from: say so and offer the way to record one.
-            self.combo.hide()
-            missing = QLabel("No cement batch recorded yet")
-            missing.setProperty("kind", "warning")
-            missing.setWordWrap(True)
-            record = TextButton("Record cement batch", f"{object_name}.record_batch")
-            record.setAccessibleName(self.accessible("Record the cement batch first"))
-            record.clicked.connect(lambda: self.action_requested.emit("batch"))
-            controls = [missing, record]
+        self.combo.activated.connect(self._touch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.label)
         row = QHBoxLayout()
-        for control in controls:
-            row.addWidget(control, 1 if control is not controls[-1] or len(controls) == 1 else 0)
+        row.addWidget(self.combo, 1)
         layout.addLayout(row)
+        self._offered: list[tuple[int, str]] = []
+        if spec.type == "batch":
+            missing, verb = RECORD_WORDS.get(spec.record or "", ("Nothing recorded yet", "Record it"))
+            self.missing = QLabel(missing)
+            self.missing.setProperty("kind", "warning")
+            self.missing.setWordWrap(True)
+            self.record = TextButton(verb, f"{object_name}.record_batch")
+            self.record.setAccessibleName(self.accessible(f"{verb} first"))
+            self.record.clicked.connect(lambda: self.action_requested.emit(spec.record or ""))
+            row.addWidget(self.missing, 1)
+            row.addWidget(self.record)
+            self.sync(state, now)
+        else:
+            products = state.catalogue.cements if spec.catalogue == "cement" else state.catalogue.balloons
+            for product in products:
+                self.combo.addItem(product.name, product.id)
+            self.combo.setCurrentIndex(-1)
+        self.combo.currentIndexChanged.connect(self.changed)
+
+    def sync(self, state: CaseState, now: datetime) -> None:
+        """List the batches or kits as they are now; keep the nurse's own choice while it stands."""
+        if self.spec.type != "batch":
+            return
+        offered = [(e.seq, batch_label(state, e.seq)) for e in choices.offered(state, self.spec)]
+        chosen = self.value()
+        keep = self.touched and choices.still_valid(state, self.spec, chosen, now)
+        wanted = chosen if keep else choices.preselected(state, self.spec, now)
+        if offered != self._offered:
+            self._offered = offered
+            self.combo.blockSignals(True)
+            self.combo.clear()
+            for seq, text in offered:
+                self.combo.addItem(text, seq)
+            self.combo.blockSignals(False)
+        if self.value() != wanted:
+            self.combo.setCurrentIndex(self.combo.findData(wanted) if wanted is not None else -1)
+            self.touched = keep
+        usable = choices.preselected(state, self.spec, now) is not None
+        self.combo.setVisible(bool(offered))
+        self.missing.setVisible(not usable)
+        self.record.setVisible(not usable)
 
     def value(self) -> Any:
         return self.combo.currentData() if self.combo.currentIndex() >= 0 else None
@@ -313,13 +364,20 @@ class StaffInput(FieldInput):
         button.setChecked(checked)
         button.setProperty("role", "choice")
         button.toggled.connect(self.changed)
+        button.clicked.connect(self._touch)
         self.buttons.append(button)
         self.flow.addWidget(button)
         button.show()
 
+    def sync(self, state: CaseState, now: datetime) -> None:
+        """Someone who joined the case meanwhile (a handover) is listed, present."""
+        for person in team_of(state):
+            self._add_person(person)
+
     def _add_typed(self) -> None:
         text = self.extra.text().strip()
         if text:
+            self._touch()
             self._add_person(text)
             self.extra.clear()
             self.changed.emit()
@@ -343,22 +401,14 @@ def show_dependents(inputs: dict[str, FieldInput]) -> None:
             widget.setHidden(inputs[control].value() is not True)
 
 
-def known_values(state: CaseState, step: str) -> dict[str, Any]:
-    """Values known from earlier entries: the balloon kit just opened, for an inflation."""
-    if step == "balloon_inflation" and state.balloon_kits:
-        kit = state.balloon_kits[-1].values
-        return {"balloon": kit.get("product"), "lot_udi": kit.get("lot")}
-    return {}
-
-
-def make_input(spec: FieldSpec, object_name: str, context: str, state: CaseState) -> FieldInput:
+def make_input(spec: FieldSpec, object_name: str, context: str, state: CaseState, now: datetime) -> FieldInput:
     """The control for a field of this type."""
     if spec.type in ("bool", "choice", "multi"):
         return ButtonsInput(spec, object_name, context)
     if spec.type in ("number", "integer"):
         return NumberInput(spec, object_name, context)
     if spec.type in ("product", "batch"):
-        return ComboInput(spec, object_name, context, state)
+        return ComboInput(spec, object_name, context, state, now)
     if spec.type == "staff":
         return StaffInput(spec, object_name, context, team_of(state))
     return TextInput(spec, object_name, context)

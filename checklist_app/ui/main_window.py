@@ -38,7 +38,7 @@ from .lazy_page import LazyPage
 from .shortcuts import SHORTCUTS
 from .start_screen import StartScreen
 from .theme import apply_theme, save_theme, saved_theme, theme_named
-from .widgets import MessageLabel, TextButton
+from .widgets import MessageLabel, OneOf, TextButton
 
 if TYPE_CHECKING:
     from .alarms import SoundPlayer
@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         self.cases_button.setAccessibleName("Case list and new case")
         self.title = QLabel(TITLE)
         self.title.setObjectName("app_title")
-        self.titles = QStackedWidget()  # the title, then the case header once the case screen is built
+        self.titles = OneOf()  # the title, or the case header once the case screen is built
         self.titles.addWidget(self.title)
         self.theme_toggle = TextButton("Dark theme", "theme_toggle")
         self.help_button = TextButton("Help", "help_button")
@@ -168,6 +168,14 @@ class MainWindow(QMainWindow):
         """A case is open in the case screen (False, without building it, when there is none yet)."""
         return self._case_screen is not None and bool(self._case_screen.case_id)
 
+    def _case_in_progress(self) -> bool:
+        if not self._case_open():
+            return False
+        try:
+            return not self.case_screen.service.state(self.case_screen.case_id).locked
+        except (StoreError, Refusal):
+            return False
+
     def _resume(self) -> None:
         try:
             case_id = self.service.case_in_progress()
@@ -194,7 +202,9 @@ class MainWindow(QMainWindow):
     def show_start(self) -> None:
         self.start_screen.refresh()
         self.stack.setCurrentWidget(self.start_screen)
-        self.titles.setCurrentWidget(self.case_screen.header if self._case_open() else self.title)
+        # While a case is in progress its header (patient, signed-in nurse) stays in sight; once the
+        # case has ended (signed), the start screen shows no patient's header.
+        self.titles.setCurrentWidget(self.case_screen.header if self._case_in_progress() else self.title)
 
     def show_new_case(self) -> None:
         form = self._new_case_form()
@@ -203,6 +213,7 @@ class MainWindow(QMainWindow):
             self.start_screen.message.show_message("The new case form is not installed in this version.", "error")
             return
         self.stack.setCurrentWidget(form)
+        self.titles.setCurrentWidget(self.title)
 
     def _new_case_form(self) -> QWidget | None:
         """A fresh form each time: nothing typed for the previous patient is left in it."""
@@ -236,6 +247,8 @@ class MainWindow(QMainWindow):
 
     def close_help(self) -> None:
         self.stack.setCurrentWidget(self._before_help or self.start_screen)
+        on_case = self._case_screen is not None and self.stack.currentWidget() is self._case_screen
+        self.titles.setCurrentWidget(self._case_screen.header if on_case else self.title)
 
     def _on_case_screen(self) -> bool:
         return self._case_open() and self.stack.currentWidget() is self.case_screen

@@ -8,12 +8,15 @@ findings become read-only and the only action left is an addendum (text, reason 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QTimer, Signal
+import html
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
@@ -83,6 +86,24 @@ class TextArea(QPlainTextEdit):
             f"QPlainTextEdit {{ background: {t.input_bg}; color: {t.text}; border: 2px solid {t.border}; "
             f"border-radius: 6px; selection-background-color: {t.accent}; selection-color: {t.accent_text}; }}"
         )
+
+
+def findings_html(state) -> str:
+    """The operator's findings as a signed record reads them (every value escaped)."""
+    values = state.findings.values if state.findings else {}
+    ebl = values.get("ebl_ml")
+    rows = (
+        ("Findings", values.get("findings")),
+        ("Complications", values.get("complications")),
+        ("Estimated blood loss", None if ebl is None else f"{ebl:g} mL"),
+        ("Condition", values.get("condition")),
+        ("Disposition", values.get("disposition")),
+        ("Post-operative diagnosis", values.get("postop_diagnosis")),
+    )
+    return "".join(
+        f"<p><b>{html.escape(caption)}</b><br>{html.escape(str(value or '—')).replace(chr(10), '<br>')}</p>"
+        for caption, value in rows
+    )
 
 
 class SignatureRow(QFrame):
@@ -204,10 +225,24 @@ class SignOffPanel(QWidget):
     def _build_findings(self) -> QFrame:
         card = QFrame()
         card.setProperty("panel", "card")
-        box = QVBoxLayout(card)
-        box.setSpacing(GAP // 2)
+        outer = QVBoxLayout(card)
+        outer.setSpacing(GAP // 2)
         self.findings_title = label("Operator's findings (for the note)", "section")
-        box.addWidget(self.findings_title)
+        outer.addWidget(self.findings_title)
+        # Once signed, the findings are shown as the record they are (text, not inputs), so no part of
+        # the page looks as if it could still be changed.
+        self.findings_record = QLabel()
+        name(self.findings_record, "signoff.findings.record", "Signed findings")
+        self.findings_record.setWordWrap(True)
+        self.findings_record.setTextFormat(Qt.TextFormat.RichText)
+        self.findings_record.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.findings_record.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        outer.addWidget(self.findings_record, 1)
+        self.findings_form = QWidget()
+        box = QVBoxLayout(self.findings_form)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(GAP // 2)
+        outer.addWidget(self.findings_form, 1)
         self.findings_message = MessageLabel("signoff.findings.message")
         self.findings_errors = FieldErrors(self.findings_message)
         self.findings = TextArea("signoff.findings", "Findings", "What was found and done")
@@ -300,6 +335,7 @@ class SignOffPanel(QWidget):
         self.condition.setCurrentText(stored.get("condition", CONDITIONS[0]))
         self.disposition.setCurrentText(stored.get("disposition", ""))
         self.postop.setText(stored.get("postop_diagnosis") or default_dx)
+        self.postop.setCursorPosition(0)  # show the start of a long diagnosis, not its tail
 
     def _refresh(self) -> None:
         """Re-read the case: signatures, blockers, lock (widgets hold no truth)."""
@@ -308,14 +344,12 @@ class SignOffPanel(QWidget):
             row.who.refresh()
             row.load(state, self._blockers(state, role))
         locked = state.locked
-        for widget in (self.findings, self.complications, self.ebl, self.postop):
-            widget.setReadOnly(locked)
-        self.postop.setClearButtonEnabled(not locked)
         signed = "signed and locked: read-only" if locked else "for the note"
         self.findings_title.setText(f"Operator's findings ({signed})")
-        for combo in (self.condition, self.disposition):
-            combo.setEnabled(not locked)
-        self.save.setVisible(not locked)
+        self.findings_form.setVisible(not locked)
+        self.findings_record.setVisible(locked)
+        if locked:
+            self.findings_record.setText(findings_html(state))
         self.addendum.setVisible(locked)
         self.addenda.set_lines(
             [

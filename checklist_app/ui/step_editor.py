@@ -16,7 +16,7 @@ from ..domain.present import duration
 from ..domain.rules import GateClosed
 from ..domain.state import NOT_APPLICABLE, PENDING, CaseState, StepInstance
 from ..domain.template import Gate
-from .field_inputs import FieldInput, known_values, make_input, show_dependents
+from .field_inputs import FieldInput, make_input, show_dependents
 from .names import field_name, name
 from .step_parts import ClinicalTimePanel, GatePanel, history_html
 from .widgets import MessageLabel, ReasonPanel, TextButton, attempt
@@ -29,7 +29,7 @@ class StepEditor(QWidget):
     """The selected step: enter and record it, or see, correct or retract what was recorded."""
 
     saved = Signal(str)  # "done", "not_applicable", "corrected" or "retracted"
-    batch_requested = Signal()
+    batch_requested = Signal(str)  # the repeatable step to record first: "cement_mix" or "balloon_kit"
     current_requested = Signal()
 
     def __init__(self, service, parent: QWidget | None = None) -> None:
@@ -158,9 +158,10 @@ class StepEditor(QWidget):
     def rebuild(self) -> None:
         """Show the step afresh from the stored state (after a save, a selection or a cancel).
 
-        Values typed into a still-pending step survive (e.g. a cement batch recorded meanwhile).
+        Answers the nurse gave to a still-pending step survive; untouched fields are derived afresh
+        from the case (the newest usable batch, a kit recorded meanwhile).
         """
-        typed = self.values() if self.mode == "pending" else {}
+        typed = self._answers() if self.mode == "pending" else {}
         self._clear_form()
         for panel in (self.override, self.na_panel, self.correction_panel, self.retraction_panel):
             panel.hide()
@@ -177,7 +178,9 @@ class StepEditor(QWidget):
         self.mode = "locked" if state.locked else "pending" if inst.status == PENDING else "recorded"
         self._show_heading(state, inst)
         if self.mode == "pending":
-            self._fill_form(state, inst, {**known_values(state, inst.spec.id), **typed})
+            self._fill_form(state, inst, typed)
+            for field_id in typed:
+                self.inputs[field_id].touched = True
         self.history.setText(history_html(state, inst))
         self.history.setVisible(bool(inst.entries))
         self._show_buttons()
@@ -221,11 +224,12 @@ class StepEditor(QWidget):
     def _fill_form(self, state: CaseState, inst: StepInstance, values: dict[str, Any]) -> None:
         self._clear_form()
         for spec in inst.spec.fields:
-            widget = make_input(spec, field_name(inst.spec.id, inst.level, inst.side, spec.id), inst.label, state)
+            object_name = field_name(inst.spec.id, inst.level, inst.side, spec.id)
+            widget = make_input(spec, object_name, inst.label, state, self.service.clock.now())
             if spec.id in values:
                 widget.set_value(values[spec.id])
             widget.changed.connect(lambda: show_dependents(self.inputs))
-            widget.action_requested.connect(lambda _kind: self.batch_requested.emit())
+            widget.action_requested.connect(self.batch_requested)
             self.inputs[spec.id] = widget
             self.form.addWidget(widget)
             widget.show()  # at once, not on the next event-loop turn: the form is usable immediately
@@ -239,6 +243,20 @@ class StepEditor(QWidget):
                 widget.hide()
                 widget.setParent(None)  # out of the tree at once, so names never resolve to stale inputs
                 widget.deleteLater()
+
+    def sync(self) -> None:
+        """A pending step follows changes made elsewhere (a batch recorded on the implants page, a
+        handover, the clock ending a working time) without losing what the nurse has answered."""
+        if self.mode != "pending" or not self.case_id:
+            return
+        state, now = self.service.state(self.case_id), self.service.clock.now()
+        for widget in self.inputs.values():
+            widget.sync(state, now)
+        show_dependents(self.inputs)
+
+    def _answers(self) -> dict[str, Any]:
+        """The values the nurse gave herself (not the ones the form proposed)."""
+        return {f: v for f, v in self.values().items() if self.inputs[f].touched}
 
     def values(self) -> dict[str, Any]:
         """What the nurse entered, leaving out unanswered and irrelevant (hidden) fields."""

@@ -24,6 +24,8 @@ def timer_object_name(timer_id: str) -> str:
 def describe(timer: Timer) -> tuple[str, str, str]:
     """(digits, note, state) for a timer; state is running, ready, warning, over or done."""
     if timer.end is None:
+        if timer.stopped:
+            return duration(timer.elapsed), f"stopped at {local_time(timer.now)} (patient out of room)", "done"
         return duration(timer.elapsed), f"since {local_time(timer.start)}", "running"
     remaining = timer.remaining or timedelta(0)
     kind = timer.id.split(":", 1)[0]

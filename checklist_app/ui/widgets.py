@@ -164,6 +164,53 @@ class ReasonPanel(QFrame):
             self.confirmed.emit(text)
 
 
+class OneOf(QWidget):
+    """Shows one of its widgets at a time, sized by that one alone.
+
+    A QStackedWidget is as tall as its tallest page, so a wrapped two-line case header would keep
+    the top bar tall above the start screen; hidden widgets here take no room.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._widgets: list[QWidget] = []
+
+    def addWidget(self, widget: QWidget) -> None:
+        self._widgets.append(widget)
+        self._layout.addWidget(widget, 1)
+        widget.setVisible(len(self._widgets) == 1)
+
+    def setCurrentWidget(self, widget: QWidget) -> None:
+        for other in self._widgets:
+            other.setVisible(other is widget)
+        # The bar around it must lay out again for the new widget's size: its parent's layout caches
+        # the bar's size hint and is not always told when only a grandchild's visibility changed.
+        self.updateGeometry()
+        if self.parentWidget() is not None:
+            self.parentWidget().updateGeometry()
+        # A layout that was invalidated while its widget was hidden is left inactive and posts no
+        # further layout request by itself: activate the window's layouts now (a no-op when active).
+        host = self.window()
+        for layout in (host.layout(), getattr(host, "centralWidget", lambda: None)()):
+            if layout is not None and not isinstance(layout, QLayout):
+                layout = layout.layout()
+            if layout is not None:
+                layout.activate()
+
+    def sizeHint(self) -> QSize:
+        current = self.currentWidget()
+        return current.sizeHint() if current is not None else QSize(0, 0)
+
+    def minimumSizeHint(self) -> QSize:
+        current = self.currentWidget()
+        return current.minimumSizeHint() if current is not None else QSize(0, 0)
+
+    def currentWidget(self) -> QWidget | None:
+        return next((w for w in self._widgets if not w.isHidden()), None)
+
+
 def section_label(text: str) -> QLabel:
     """A small heading above a group of controls."""
     label = QLabel(text)

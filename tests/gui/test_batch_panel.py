@@ -86,6 +86,33 @@ def test_group_separator_typed_by_the_scanner_is_kept_and_read(qtbot, panel):
     assert (panel.lot.text(), panel.expiry.text()) == ("AB", "2029-01-01")
 
 
+@pytest.mark.parametrize(
+    ("key", "modifiers", "text"),
+    [
+        (Qt.Key.Key_BracketRight, Qt.KeyboardModifier.ControlModifier, GS),  # X11/macOS, US layout: Ctrl+]
+        (Qt.Key.Key_BracketRight, Qt.KeyboardModifier.ControlModifier, ""),  # "]" behind AltGr: no text
+        (Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, GS),  # Windows Alt+0029: the character alone
+    ],
+    ids=["ctrl-bracket", "ctrl-bracket-no-text", "alt-0029"],
+)
+def test_every_key_event_a_scanner_sends_for_ascii_29_is_a_group_separator(qtbot, panel, key, modifiers, text):
+    cement = panel.service.catalogue.cements[0]
+    qtbot.keyClicks(panel.scan, f"01{cement.gtin}10AB")
+    QApplication.sendEvent(panel.scan, QKeyEvent(QEvent.Type.KeyPress, key, modifiers, text))
+    qtbot.keyClicks(panel.scan, "17290101")
+    assert panel.scan.text().count(GS_VISIBLE) == 1
+    qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
+    assert (panel.lot.text(), panel.expiry.text()) == ("AB", "2029-01-01")
+
+
+@pytest.mark.parametrize("stand_in", ["<GS>", "^]"])
+def test_a_scanner_set_to_type_a_stand_in_for_gs_is_read(qtbot, panel, stand_in):
+    cement = panel.service.catalogue.cements[0]
+    scan(qtbot, panel, f"]C101{cement.gtin}10AB{stand_in}21SN1{stand_in}17290101")
+    assert (panel.lot.text(), panel.expiry.text()) == ("AB", "2029-01-01")
+    assert "Serial SN1 is not recorded for cement" in panel.scan_message.text()
+
+
 def test_digital_link_scan_of_a_balloon_switches_to_balloon_kit(qtbot, panel, service, started):
     balloon = service.catalogue.balloons[0]
     scan(qtbot, panel, f"https://id.gs1.org/01/{balloon.gtin}/10/BK1/21/S-77?17=290101")

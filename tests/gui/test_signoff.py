@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton
+from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from checklist_app.domain import events as ev
 from tests.conftest import advance
@@ -121,9 +121,13 @@ def test_after_signing_the_case_is_read_only_and_changes_are_addenda(panel, serv
     save_findings(panel)
     panel.rows["operator"].pin.setText(PIN)
     panel.rows["operator"].sign.click()
-    assert panel.findings.isReadOnly() and panel.ebl.isReadOnly()
-    assert not panel.condition.isEnabled()
+    # A locked page looks locked, all of it: no input of the findings is left on screen, only the record.
+    for widget in (panel.findings, panel.complications, panel.ebl, panel.condition, panel.disposition, panel.postop):
+        assert not widget.isVisibleTo(panel)
     assert not panel.save.isVisibleTo(panel)
+    record = panel.findChild(QLabel, "signoff.findings.record")
+    assert record.isVisibleTo(panel) and "Wedge fracture T12 and L1" in record.text()
+    assert "Day-case discharge" in record.text() and "5 mL" in record.text()
     assert panel.addendum.isVisibleTo(panel)
     assert panel.addendum_author.text() == OPERATOR
     panel.addendum_text.setPlainText("Pathology: no malignancy.")
@@ -146,3 +150,10 @@ def test_text_areas_follow_the_window_theme(panel, started, qtbot):
     qtbot.waitUntil(lambda: DARK.input_bg in panel.findings.styleSheet())
     apply_theme(panel, "light")
     qtbot.waitUntil(lambda: LIGHT.input_bg in panel.addendum_text.styleSheet())
+
+
+def test_a_long_post_operative_diagnosis_shows_its_start(panel, service, completed):
+    long_dx = "Osteoporotic compression fractures of T12 and L1 with partial height loss and no retropulsion M80.08XA"
+    service.record_findings(case_id=completed, findings="x", ebl_ml=5.0, postop_diagnosis=long_dx)
+    panel.set_case(completed)
+    assert panel.postop.cursorPosition() == 0

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton
 
 from checklist_app.domain import events as ev
+from checklist_app.domain.choices import preselected
 from checklist_app.domain.timers import hardening_end
 from tests.conftest import STEP_VALUES, setup_kwargs
 from tests.gui.window_helpers import click, complete, find, last_step_event, stored, type_text
@@ -58,7 +59,7 @@ def run_every_step(qtbot, window, service, clock, case_id: str) -> None:
         if step == "balloon_inflation" and not state.balloon_kits:
             kit = service.catalogue.balloons[1]
             scan_into_batch_panel(qtbot, window, f"01{kit.gtin}1729013110BK-77")
-        if step == "cement_injection" and not state.batches:
+        if step == "cement_injection" and preselected(state, current.spec.field("batch"), clock.now()) is None:
             cement = service.catalogue.cements[0]
             scan_into_batch_panel(qtbot, window, f"01{cement.gtin}1729063010CM-42")
         if step == "hardening_wait":
@@ -84,9 +85,10 @@ def test_two_level_bipedicular_kyphoplasty_with_a_biopsy_at_t12(qtbot, window, s
     assert biopsies == {"T12": BIOPSY_TAKEN, "L1": {"taken": False}}
     injections = [(e.level, e.side) for e in events if e.step == "cement_injection"]
     assert injections == [("T12", "left"), ("T12", "right"), ("L1", "left"), ("L1", "right")]
-    assert all(e.values["batch"] == state.batches[0].seq for e in events if e.step == "cement_injection")
+    used = [e.values["batch"] for e in events if e.step == "cement_injection"]
+    assert used == [b.seq for b in state.batches for _side in (1, 2)]  # a new batch once the first one is over
     inflation = next(e for e in events if e.step == "balloon_inflation")
-    assert inflation.values["balloon"] == service.catalogue.balloons[1].id  # taken from the kit just opened
+    assert inflation.values["kit"] == state.balloon_kits[0].seq  # the kit just opened
     assert not any(e.kind == ev.GATE_OVERRIDE for e in events)
     assert find(window, "checklist_progress_text").text() == f"{state.progress[1]} of {state.progress[1]} steps"
     assert window.case_screen.current_page() == "signoff"  # what comes next, without asking

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from pypdf import PdfReader
 
+from checklist_app.domain.choices import preselected
 from checklist_app.domain.timers import hardening_end, working_window
 from tests.conftest import STEP_VALUES, mix_cement, setup_kwargs
 
@@ -56,10 +57,12 @@ def record_default(service, clock, case_id: str, **values) -> None:
     state = service.state(case_id)
     current = state.current
     step = current.spec.id
-    if step == "cement_injection" and not state.batches:
+    if step == "cement_injection" and preselected(state, current.spec.field("batch"), clock.now()) is None:
         mix_cement(service, case_id, gtin="00614141100019", room_temperature=21.0)
         fresh = service.state(case_id)
         clock.set(working_window(fresh, fresh.batches[-1])[0])
+    if step == "balloon_inflation" and not state.balloon_kits:
+        service.record_step(case_id=case_id, step="balloon_kit", values=BALLOON_KIT)
     if step == "hardening_wait":
         end = hardening_end(state, current.level)
         if end and end > clock.now():

@@ -23,7 +23,12 @@ pytestmark = pytest.mark.slow
 MAX_ACKS = 45  # a one- or two-level case is 30 to 50 acknowledged calls
 
 
-NEEDS_PREPARATION = {"cement_injection", "hardening_wait", "cannula_removal"}  # need a batch or a countdown first
+NEEDS_PREPARATION = {
+    "cement_injection",
+    "balloon_inflation",
+    "hardening_wait",
+    "cannula_removal",
+}  # batch, kit, countdown
 
 
 def test_killed_window_keeps_every_tick_it_showed_and_reopens_on_the_case(

@@ -68,6 +68,21 @@ def test_symbology_identifier_prefix_is_accepted():
     assert scan("]C1" + gs1(("01", CEMENT.gtin), ("17", "281231"), ("10", "L9"))).lot == "L9"
 
 
+@pytest.mark.parametrize("prefix", ["]C1", "]d2", "]Q3", "]e0"])
+def test_gs1_symbology_identifiers_of_every_implant_symbol_are_accepted(prefix):
+    """GS1-128, GS1 DataMatrix, GS1 QR and GS1 DataBar, as a scanner set to send AIM identifiers types them."""
+    result = scan(prefix + gs1(("01", CEMENT.gtin), ("10", "LOT5"), ("17", "290101"), ("21", "S1")))
+    assert (result.gtin, result.lot, result.expiry, result.serial) == (CEMENT.gtin, "LOT5", date(2029, 1, 1), "S1")
+
+
+@pytest.mark.parametrize("stand_in", ["<GS>", "<gs>", "^]", "{GS}"])
+def test_a_scanners_text_stand_in_for_the_group_separator_is_a_separator(stand_in):
+    text = gs1(("01", CEMENT.gtin), ("10", "LOT1"), ("21", "SN7"), ("17", "290101"), separator=stand_in)
+    assert stand_in in text
+    result = scan("]d2" + text)
+    assert (result.lot, result.serial, result.expiry) == ("LOT1", "SN7", date(2029, 1, 1))
+
+
 def test_digital_link_uri():
     result = scan(f"https://id.gs1.org/01/{BALLOON.gtin}/10/BK77/21/S1?17=290331")
     assert (result.gtin, result.lot, result.expiry, result.serial) == (BALLOON.gtin, "BK77", date(2029, 3, 31), "S1")

@@ -13,7 +13,7 @@ from checklist_app.domain.state import DONE, NOT_APPLICABLE, PENDING
 from checklist_app.domain.timers import alarms, hardening_end, timers, working_window
 from checklist_app.service import ChecklistService
 from checklist_app.store import open_store
-from tests.conftest import STEP_VALUES, advance, mix_cement, setup_kwargs
+from tests.conftest import STEP_VALUES, advance, mix_cement, open_balloon_kit, setup_kwargs
 
 
 def stored_kinds(service, case_id):
@@ -102,6 +102,7 @@ def test_every_value_is_checked_against_its_limit(service, clock, started, step,
 
 def test_pressure_in_atm_is_stored_in_psi(service, clock, started):
     advance(service, clock, started, "balloon_inflation")
+    open_balloon_kit(service, started)
     values = {**STEP_VALUES["balloon_inflation"], "pressure": "17 atm"}
     state = service.record_step(case_id=started, step="balloon_inflation", level="T12", side="left", values=values)
     assert state.instance("balloon_inflation", "T12", "left").entry.values["pressure"] == pytest.approx(249.832)

@@ -172,7 +172,8 @@ def test_alcohol_based_skin_preps_are_recognisable_by_their_value(kypho: Templat
 def test_implant_steps_name_their_catalogue(kypho: Template) -> None:
     assert kypho.step("cement_mix").field("product").catalogue == "cement"
     assert kypho.step("balloon_kit").field("product").catalogue == "balloon"
-    assert kypho.step("balloon_inflation").field("balloon").catalogue == "balloon"
+    assert kypho.step("balloon_inflation").field("kit").record == "balloon_kit"
+    assert kypho.step("cement_injection").field("batch").record == "cement_mix"
     assert kypho.step("time_out").field("team").type == "staff"
 
 
@@ -194,6 +195,10 @@ def test_warning_references_name_a_real_setting_or_product_limit(kypho: Template
     settings = {f.name for f in dataclasses.fields(Settings)}
     for step in kypho.steps:
         products = [f.catalogue for f in step.fields if f.type == "product"]
+        for spec in step.fields:  # or the product of the batch or kit the step refers to
+            if spec.type == "batch":
+                record = kypho.step(spec.record)
+                products += [f.catalogue for f in record.fields if f.type == "product"]
         for spec in step.fields:
             if not isinstance(spec.warn_above, str):
                 continue

@@ -5,7 +5,7 @@
 Builds the window with `checklist_app.app.build_window`, then on a QTimer loop fills the current
 step's inputs, clicks the `primary_action` button with QTest and, once the checklist shows the
 step as done, prints ``ACK <case> <seq> <hash> <status>`` (same protocol as service_driver.py).
-Set-up, cement batches, signatures and new cases go through the service (ACKed too): the window's
+Set-up, cement batches, balloon kits, signatures and new cases go through the service (ACKed too): the window's
 tick is what this driver exercises. Prints ``STUCK <step> <message>`` and exits 4 if a click does
 not save; ``MISSING <what>`` and exits 5 if the window lacks something the driver needs.
 """
@@ -141,6 +141,10 @@ class Clicker:
                 ack(state)
                 window = working_window(state, state.batches[-1])
                 self.clock.set(max(self.clock.now(), window[0]))  # type: ignore[index]
+        if current.spec.id == "balloon_inflation" and not state.balloon_kits:
+            kit = service.catalogue.balloons[0]
+            values = {"product": kit.id, "lot": "BK0001", "expiry": "2031-01-01"}
+            ack(service.record_step(case_id=case_id, step="balloon_kit", values=values))
         if current.spec.id in ("hardening_wait", "cannula_removal"):
             end = hardening_end(state, current.level or "")
             if end is not None and end > self.clock.now():
