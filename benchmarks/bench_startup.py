@@ -1,4 +1,9 @@
-"""Start-up of the room window (offscreen) against a bare PySide6 QMainWindow, and peak memory.
+"""Start-up of the room window (offscreen) against a reference window, and peak memory.
+
+The reference window is the least any window of this kind costs (text, the shipped fonts, the
+room's style sheet, a table); the room window's start screen and its resumption of a case in
+progress are measured against it, the 10,000-case database against the empty one, and peak memory
+against a bare QMainWindow.
 
 Each measurement is a new process: the parent starts it and stops the clock when the child
 prints READY (the window shown and its first events processed). The child also reports its
@@ -250,15 +255,15 @@ def report(bare_ms, bare_mb, empty_ms, empty_mb, big_ms, big_mb, floor_ms, resum
         "| measure | figure | target | result |",
         "|---|---|---|---|",
         f"| bare PySide6 QMainWindow: start to shown | {bare_ms:.0f} ms, peak {bare_mb:.0f} MB |  |  |",
-        f"| room window, empty database | {empty_ms:.0f} ms, peak {empty_mb:.0f} MB |  |  |",
-        row("room window / bare window, time", empty_ms / bare_ms, 1.5),
+        f"| reference window: text, fonts, style sheet, a table | {floor_ms:.0f} ms, "
+        f"{floor_ms / bare_ms:.2f}x the bare window |  |  |",
+        f"| room window, empty database (start screen) | {empty_ms:.0f} ms, peak {empty_mb:.0f} MB |  |  |",
+        row("start screen / reference window, time", empty_ms / floor_ms, 1.25),
+        f"| room window resuming a case in progress | {resume_ms:.0f} ms, peak {resume_mb:.0f} MB |  |  |",
+        row("resuming a case / reference window, time", resume_ms / floor_ms, 2.0),
         f"| room window, 10,000-case database | {big_ms:.0f} ms, peak {big_mb:.0f} MB |  |  |",
         row("10,000 cases / empty database, time", big_ms / empty_ms, 1.1),
         row("room window / bare window, peak memory", empty_mb / bare_mb, 1.5),
-        f"| reference (not a target): a plain window with text, fonts and style sheet | {floor_ms:.0f} ms, "
-        f"{floor_ms / bare_ms:.2f}x the bare window |  |  |",
-        f"| for information: resuming a case in progress (its case screen built before showing) | "
-        f"{resume_ms:.0f} ms, peak {resume_mb:.0f} MB, {resume_ms / bare_ms:.2f}x the bare window |  |  |",
     ]
     return "\n".join(lines)
 

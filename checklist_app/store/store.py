@@ -279,11 +279,11 @@ class Store(StaffAndSettings):
 
     def verify(self) -> list[Problem]:
         """Check the file and re-walk every case's chain; [] means intact."""
-        return verify_database(self._reader())
+        return verify_database(self._connection())
 
     def verify_case(self, case_id: str) -> list[Problem]:
         """Re-walk one case's chain and check its record; [] means intact (quick: for opening a case)."""
-        return verify_one_case(self._reader(), case_id)
+        return verify_one_case(self._connection(), case_id)
 
     def backup(self, dest: Path) -> None:
         """A consistent owner-only copy at `dest`, safe while the program keeps running."""

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import groupby
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from checklist_app.domain.events import GENESIS_HASH
 from checklist_app.store.rows import Problem, row_to_event
 
-if TYPE_CHECKING:
-    from sqlite_utils import Database
-
+# Plain sqlite3, not sqlite-utils: the window checks a case's chain when it opens it, and importing
+# sqlite-utils there would cost more than everything else the window does to resume a case.
+Database = sqlite3.Connection
 Head = tuple[int, str]
+
+
+def _query(db: Database, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
+    """Rows as dicts keyed by column name."""
+    cursor = db.execute(sql, list(params))
+    columns = [column[0] for column in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row, strict=True))
 
 
 def verify_database(db: Database) -> list[Problem]:
@@ -63,7 +71,7 @@ def verify_one_case(db: Database, case_id: str) -> list[Problem]:
     """The checks of `verify_database` for one case: its chain and its case record (fast, for opening it)."""
     try:
         head = db.execute("SELECT event_count, head_hash FROM cases WHERE id = ?", [case_id]).fetchone()
-        rows = db.query("SELECT * FROM events WHERE case_id = ? ORDER BY seq", [case_id])
+        rows = _query(db, "SELECT * FROM events WHERE case_id = ? ORDER BY seq", [case_id])
         problems = check_chain(case_id, rows, tuple(head) if head else None)
         return problems + _record_problems(db, case_id)
     except (sqlite3.DatabaseError, ValueError) as exc:
@@ -81,7 +89,7 @@ def _record_problems(db: Database, case_id: str | None = None) -> list[Problem]:
     if case_id is not None:
         query += " WHERE c.id = ?"
         params.append(case_id)
-    for row in db.query(query, params):
+    for row in _query(db, query, params):
         try:
             setup = json.loads(row["values_json"]).get("setup")
         except (ValueError, AttributeError):
@@ -108,12 +116,12 @@ def _dig(data: Any, path: tuple[str, ...]) -> Any:
 def _chain_problems(db: Database) -> list[Problem]:
     heads: dict[str, Head] = {
         row["id"]: (row["event_count"], row["head_hash"])
-        for row in db.query("SELECT id, event_count, head_hash FROM cases")
+        for row in _query(db, "SELECT id, event_count, head_hash FROM cases")
     }
     problems: list[Problem] = []
     walked = set()
     # One pass in (case_id, seq) order, served by the UNIQUE(case_id, seq) index.
-    rows = db.query("SELECT * FROM events ORDER BY case_id, seq")
+    rows = _query(db, "SELECT * FROM events ORDER BY case_id, seq")
     for case_id, case_rows in groupby(rows, key=itemgetter("case_id")):
         walked.add(case_id)
         problems += check_chain(case_id, case_rows, heads.get(case_id))
