@@ -90,6 +90,12 @@ def run(db_path, *, show_error_window: bool | None = None, settings=None) -> int
 
     `settings` (a QSettings) defaults to the user's; tests pass one in their temporary folder.
     """
+    from .display import display_problem
+
+    problem = display_problem()
+    if problem:
+        print(f"checklist-app: error: {problem}", file=sys.stderr)
+        return 1
     try:
         app, service, _window = open_room(db_path, settings=settings)
     except STARTUP_ERRORS as exc:

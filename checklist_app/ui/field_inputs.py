@@ -287,8 +287,11 @@ class ComboInput(FieldInput):
             self.record = TextButton(verb, f"{object_name}.record_batch")
             self.record.setAccessibleName(self.accessible(f"{verb} first"))
             self.record.clicked.connect(lambda: self.action_requested.emit(spec.record or ""))
-            row.addWidget(self.missing, 1)
-            row.addWidget(self.record)
+            # Under the list, full width: what is missing and the way to record it, never squeezed.
+            below = QHBoxLayout()
+            below.addWidget(self.missing, 1)
+            below.addWidget(self.record)
+            layout.addLayout(below)
             self.sync(state, now)
         else:
             products = state.catalogue.cements if spec.catalogue == "cement" else state.catalogue.balloons

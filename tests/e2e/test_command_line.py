@@ -6,6 +6,7 @@ import os
 import sqlite3
 import stat
 import subprocess
+import sys
 
 import pytest
 from e2e_support import TIMEOUT, command
@@ -318,3 +319,12 @@ def test_selftest_passes_and_reports_the_start_up_time_last(program):
     assert lines[-1].startswith("ready in ") and lines[-1].endswith(" ms")
     assert any("database" in line.lower() for line in lines)
     assert not db.exists(), "the self-test must not create or change the real database"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the display check is for Linux (X11 and Wayland)")
+def test_the_window_without_a_display_ends_with_one_clear_line(program):
+    env = {k: v for k, v in program.env().items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = program(env=env)
+    assert result.code == 1
+    assert result.err_lines == [result.err.strip()] and "no display" in result.err
+    assert not program.db.exists()  # nothing was created for a window that could not open
