@@ -15,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
 
 from . import model
-from .layout import markup, section_flowables
+from .layout import markup, paragraph, section_flowables
 from .model import NoteContent
 from .styles import BODY_FONT, BOLD_FONT, GRID, Styles, styles
 
@@ -138,10 +138,17 @@ def _decorate_page(canvas: Canvas, doc, *, header: Table, header_height: float, 
 
 def _header_table(head: model.Header, width: float, st: Styles) -> Table:
     def cell(label: str, value: str) -> Paragraph:
-        return Paragraph(f'<font size="6.5" color="#555555">{markup(label)}</font><br/><b>{markup(value)}</b>', st.cell)
+        return paragraph(
+            f'<font size="6.5" color="#555555">{markup(label)}</font><br/><b>{markup(value, bold=True)}</b>', st.cell
+        )
 
     rows = [
-        [Paragraph(markup(head.facility), st.facility), Paragraph(markup(head.title), st.title), "", ""],
+        [
+            paragraph(markup(head.facility, bold=True), st.facility),
+            paragraph(markup(head.title, bold=True), st.title),
+            "",
+            "",
+        ],
         [
             cell("Patient", head.patient_name),
             cell("MRN", head.mrn),

@@ -1,0 +1,106 @@
+"""Right-to-left text inside the note's left-to-right lines: Unicode bidi levels (UAX #9, implicit rules) and order."""
+
+from __future__ import annotations
+
+from unicodedata import bidirectional
+
+# Explicit embeddings, overrides and isolates are not applied: names refuse them (SPEC §5) and the
+# note leaves them out of the drawing elsewhere, so every line is one left-to-right paragraph.
+_EXPLICIT = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI", "BN"})
+_STRONG = {"L": "L", "R": "R", "EN": "R", "AN": "R"}  # how N1 sees each type
+NBSP = "\u00a0"
+
+
+def levels(text: str) -> list[int]:
+    """The embedding level of each character of `text` as one line of a left-to-right paragraph (0, 1 or 2)."""
+    types = _weak_types([bidirectional(ch) or "L" for ch in text])
+    _neutral_types(types)
+    return [0 if t == "L" else 1 if t == "R" else 2 for t in types]
+
+
+def _weak_types(types: list[str]) -> list[str]:
+    """Rules W1 to W7 (start of line and end of line are L)."""
+    previous, last_strong = "L", "L"
+    for i, t in enumerate(types):
+        if t == "NSM":  # W1: a mark takes the type of what it marks
+            t = "ON" if previous in _EXPLICIT else previous
+        elif t in _EXPLICIT:
+            t = "ON"
+        if t in ("L", "R", "AL"):
+            last_strong = t
+        elif t == "EN" and last_strong == "AL":  # W2
+            t = "AN"
+        types[i] = previous = t
+    types[:] = ["R" if t == "AL" else t for t in types]  # W3
+    for i in range(1, len(types) - 1):  # W4
+        before, after = types[i - 1], types[i + 1]
+        if types[i] == "ES" and before == after == "EN":
+            types[i] = "EN"
+        elif types[i] == "CS" and before == after and before in ("EN", "AN"):
+            types[i] = before
+    i = 0
+    while i < len(types):  # W5: terminators next to a European number join it
+        j = i
+        while j < len(types) and types[j] == "ET":
+            j += 1
+        if j > i and ((i > 0 and types[i - 1] == "EN") or (j < len(types) and types[j] == "EN")):
+            types[i:j] = ["EN"] * (j - i)
+        i = max(j, i + 1)
+    types[:] = ["ON" if t in ("ES", "ET", "CS") else t for t in types]  # W6
+    last_strong = "L"
+    for i, t in enumerate(types):  # W7
+        if t in ("L", "R"):
+            last_strong = t
+        elif t == "EN" and last_strong == "L":
+            types[i] = "L"
+    return types
+
+
+def _neutral_types(types: list[str]) -> None:
+    """Rules N1 and N2: a run of neutrals between two same-direction strongs takes it, else left to right."""
+    i = 0
+    while i < len(types):
+        if types[i] in _STRONG:
+            i += 1
+            continue
+        j = i
+        while j < len(types) and types[j] not in _STRONG:
+            j += 1
+        before = _STRONG[types[i - 1]] if i > 0 else "L"
+        after = _STRONG[types[j]] if j < len(types) else "L"
+        types[i:j] = [before if before == after else "L"] * (j - i)
+        i = j
+
+
+def visual_order(line_levels: list[int]) -> list[int]:
+    """Indices of items in the order they are drawn, left to right (rule L2)."""
+    order = list(range(len(line_levels)))
+    if not line_levels:
+        return order
+    for level in range(max(line_levels), 0, -1):
+        i = 0
+        while i < len(order):
+            if line_levels[order[i]] < level:
+                i += 1
+                continue
+            j = i
+            while j < len(order) and line_levels[order[j]] >= level:
+                j += 1
+            order[i:j] = reversed(order[i:j])
+            i = j
+    return order
+
+
+def keep_rtl_together(text: str) -> str:
+    """`text` with the spaces inside each right-to-left stretch made no-break, so a line never splits it.
+
+    Lines break between words in logical order; a right-to-left stretch is drawn reversed, so it
+    must sit on one line to read right (a long one that cannot is split by character instead).
+    """
+    if text.isascii():
+        return text
+    out = []
+    for line in text.split("\n"):
+        marks = levels(line)
+        out.append("".join(NBSP if ch == " " and marks[i] % 2 else ch for i, ch in enumerate(line)))
+    return "\n".join(out)
