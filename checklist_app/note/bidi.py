@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from unicodedata import bidirectional
 
 # Explicit embeddings, overrides and isolates are not applied: names refuse them (SPEC §5) and the
@@ -9,6 +10,9 @@ from unicodedata import bidirectional
 _EXPLICIT = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI", "BN"})
 _STRONG = {"L": "L", "R": "R", "EN": "R", "AN": "R"}  # how N1 sees each type
 NBSP = "\u00a0"
+# The blocks that hold right-to-left letters and Arabic numbers (Hebrew to Arabic Extended,
+# presentation forms, and the supplementary right-to-left blocks): text without any is left alone.
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\U00010800-\U00010fff\U0001e800-\U0001efff]")
 
 
 def levels(text: str) -> list[int]:
@@ -97,7 +101,7 @@ def keep_rtl_together(text: str) -> str:
     Lines break between words in logical order; a right-to-left stretch is drawn reversed, so it
     must sit on one line to read right (a long one that cannot is split by character instead).
     """
-    if text.isascii():
+    if text.isascii() or not _RTL.search(text):
         return text
     out = []
     for line in text.split("\n"):

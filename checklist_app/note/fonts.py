@@ -127,7 +127,12 @@ def needs_shaping(text: str) -> bool:
     """True if `text` has anything the primary font cannot print as plain characters (other scripts, marks)."""
     if text.isascii():
         return False
-    return any(not ch.isascii() and (font_for(ch) is not PRIMARY or is_attached(ch)) for ch in text)
+    return any(_complex(ch) for ch in set(text) if not ch.isascii())
+
+
+@lru_cache(maxsize=4096)
+def _complex(ch: str) -> bool:
+    return font_for(ch) is not PRIMARY or is_attached(ch) or ch in BIDI_CONTROLS
 
 
 def placeholder(ch: str) -> str:
@@ -139,6 +144,8 @@ def placeholder(ch: str) -> str:
 
 def runs(text: str) -> list[tuple[ChainFont, str]]:
     """`text` cut into runs, each drawn by one font of the chain (marks stay with their base)."""
+    if not needs_shaping(text):
+        return [(PRIMARY, text)]  # the common case, character by character below is slow
     owners: list[ChainFont] = []
     chars: list[str] = []
     for ch in text:
@@ -168,8 +175,11 @@ def code_in(font: ChainFont, ch: str) -> bool:
     return ord(ch) in _cmap(font)
 
 
+_NEUTRAL_CHARS = frozenset(chr(c) for a, b in NEUTRALS for c in range(a, b + 1))
+
+
 def _neutral(ch: str) -> bool:
-    return any(a <= ord(ch) <= b for a, b in NEUTRALS)
+    return ch in _NEUTRAL_CHARS
 
 
 def _neutrals_join_runs(chars: list[str], owners: list[ChainFont]) -> None:
