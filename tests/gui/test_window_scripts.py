@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
-from PySide6.QtGui import QRawFont, QTextLayout
+from PySide6.QtGui import QRawFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from checklist_app import paths
 from checklist_app.ui.theme import apply_theme, load_fonts
 from tests.conftest import setup_kwargs
+from tests.gui.fontless import EMPTY_FONTCONFIG, glyph_runs
 from tests.gui.window_helpers import find
 from tests.note.test_note_scripts import NAMES
-
-
-def glyph_runs(label: QLabel) -> list[tuple[str, list[int]]]:
-    """(font family, glyph indexes) of each run Qt shapes for the label's text in the label's font."""
-    label.ensurePolished()
-    layout = QTextLayout(label.text(), label.font())
-    layout.beginLayout()
-    layout.createLine().setLineWidth(10_000)
-    layout.endLayout()
-    return [(run.rawFont().familyName(), list(run.glyphIndexes())) for run in layout.glyphRuns()]
 
 
 def bundled_fonts() -> list[QRawFont]:
@@ -58,3 +55,22 @@ def test_case_header_shows_the_patient_name_in_its_script(qtbot, make_window, se
     assert header.text() == NAMES["arabic"]
     assert all(0 not in glyphs for _, glyphs in glyph_runs(header))
     assert not header.parentWidget().grab().isNull()
+
+
+def test_on_a_machine_without_fonts_the_bundled_fonts_alone_show_every_name(tmp_path):
+    config = tmp_path / "fonts.conf"
+    config.write_text(EMPTY_FONTCONFIG.format(cache=tmp_path / "cache"), encoding="utf-8")
+    out = tmp_path / "names.json"
+    env = {**os.environ, "FONTCONFIG_FILE": str(config), "QT_QPA_PLATFORM": "offscreen"}
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(
+        [sys.executable, "-m", "tests.gui.fontless", str(out), *NAMES.values()], env=env, cwd=root, check=True
+    )
+    result = json.loads(out.read_text(encoding="utf-8"))
+    bundled = {"DejaVu Sans", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans Devanagari", "Noto Sans Thai"}
+    bundled |= {"Droid Sans Fallback", "Noto Sans CJK KR"}
+    assert not bundled & set(result["system_families"]), "the system's fonts are hidden from this process"
+    for name in NAMES.values():
+        shown = result["names"][name]
+        assert shown["missing"] == 0, name
+        assert set(shown["families"]) <= bundled, (name, shown["families"])
