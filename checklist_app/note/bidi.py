@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from itertools import groupby
 from unicodedata import bidirectional
 
 # Explicit embeddings, overrides and isolates are not applied: names refuse them (SPEC §5) and the
@@ -95,16 +97,32 @@ def visual_order(line_levels: list[int]) -> list[int]:
     return order
 
 
-def keep_rtl_together(text: str) -> str:
+def keep_rtl_together(text: str, fits: Callable[[str], bool] | None = None) -> str:
     """`text` with the spaces inside each right-to-left stretch made no-break, so a line never splits it.
 
-    Lines break between words in logical order; a right-to-left stretch is drawn reversed, so it
-    must sit on one line to read right (a long one that cannot is split by character instead).
+    Lines break between words in logical order, but a right-to-left stretch is drawn reversed, so
+    it must sit on one line to read right. One wider than a line (`fits` says so) is cut at spaces
+    into pieces that fit, each on a line of its own, the first words on the first line.
     """
     if text.isascii() or not _RTL.search(text):
         return text
-    out = []
-    for line in text.split("\n"):
-        marks = levels(line)
-        out.append("".join(NBSP if ch == " " and marks[i] % 2 else ch for i, ch in enumerate(line)))
-    return "\n".join(out)
+    return "\n".join(_keep_together(line, fits) for line in text.split("\n"))
+
+
+def _keep_together(line: str, fits: Callable[[str], bool] | None) -> str:
+    marks = levels(line)
+    parts: list[str] = []
+    for rtl, group in groupby(range(len(line)), key=lambda k: marks[k] > 0):
+        indices = list(group)
+        stretch = line[indices[0] : indices[-1] + 1]
+        if not rtl or fits is None or fits(stretch):
+            parts.append(stretch.replace(" ", NBSP) if rtl else stretch)
+            continue
+        pieces: list[list[str]] = [[]]
+        for word in stretch.split(" "):
+            if pieces[-1] and not fits(" ".join([*pieces[-1], word])):
+                pieces.append([])
+            pieces[-1].append(word)
+        lead = "\n" if parts and parts[-1].strip() else ""  # the stretch starts a line of its own
+        parts.append(lead + "\n".join(NBSP.join(piece) for piece in pieces))
+    return "".join(parts)

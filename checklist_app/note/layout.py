@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle
@@ -20,19 +21,31 @@ TALL_ROW = 130 * mm  # a row taller than this might not fit on a page: let it sp
 CELL_PADDING = 6  # points, left plus right, of every cell
 
 
-def markup(text: str, *, bold: bool = False) -> str:
+def markup(text: str, *, bold: bool = False, fit: tuple[float, float] | None = None) -> str:
     """User text made safe for a Paragraph: XML-escaped, line breaks kept, each script in its font.
 
     `bold` says the text sits in bold (a bold style or <b>): a <font face> would otherwise reset it.
+    `fit` (width, font size in points) lets a right-to-left stretch wider than the line be cut
+    into lines at its spaces (bidi.keep_rtl_together).
     """
     if text.isascii():
         return escape(text).replace("\n", "<br/>")
+    fits = None if fit is None else partial(_fits, width=fit[0], size=fit[1], bold=bold)
     parts = []
-    for font, run in fonts.runs(bidi.keep_rtl_together(text)):
+    for font, run in fonts.runs(bidi.keep_rtl_together(text, fits)):
         safe = escape(run).replace("\n", "<br/>")
         face = font.bold_name if bold else font.name
         parts.append(safe if font is fonts.PRIMARY else f'<font face="{face}">{safe}</font>')
     return "".join(parts)
+
+
+def _fits(text: str, *, width: float, size: float, bold: bool) -> bool:
+    """Whether `text` fits in `width` points, measured with each run's font (nominal widths, a margin)."""
+    measured = sum(
+        stringWidth(run, font.bold_name if bold else font.name, size)
+        for font, run in fonts.runs(text.replace(" ", "\u00a0"))
+    )
+    return measured * 1.05 <= width
 
 
 def is_bold(style: ParagraphStyle) -> bool:
@@ -72,7 +85,7 @@ def section_flowables(section: Section, width: float, st: Styles) -> list[Flowab
     ]
     for block in section.blocks:
         if isinstance(block, Text):
-            flowables.append(_text(block, st))
+            flowables.append(_text(block, width, st))
         elif isinstance(block, Fields):
             flowables.append(_fields(block, width, st))
         else:
@@ -81,10 +94,10 @@ def section_flowables(section: Section, width: float, st: Styles) -> list[Flowab
     return flowables
 
 
-def _text(block: Text, st: Styles) -> Paragraph:
+def _text(block: Text, width: float, st: Styles) -> Paragraph:
     style = {"alert": st.alert, "muted": st.muted}.get(block.tone, st.body)
     lead = f"<b>{markup(block.label, bold=True)}</b> " if block.label else ""
-    return paragraph(lead + markup(block.text, bold=is_bold(style)), style)
+    return paragraph(lead + markup(block.text, bold=is_bold(style), fit=(width, style.fontSize)), style)
 
 
 def _fields(block: Fields, width: float, st: Styles) -> Table:
@@ -125,7 +138,7 @@ def _cell(text: str, style: ParagraphStyle, width: float) -> str | Paragraph:
     plain = "\n" not in text and not fonts.needs_shaping(text)
     if plain and stringWidth(text, style.fontName, style.fontSize) <= width - CELL_PADDING:
         return text
-    return paragraph(markup(text, bold=is_bold(style)), style)
+    return paragraph(markup(text, bold=is_bold(style), fit=(width - CELL_PADDING, style.fontSize)), style)
 
 
 def _grid(rows, texts, widths, commands, font_size: float, *, repeat_rows: int = 0) -> Table:

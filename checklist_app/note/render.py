@@ -137,10 +137,12 @@ def _decorate_page(canvas: Canvas, doc, *, header: Table, header_height: float, 
 
 
 def _header_table(head: model.Header, width: float, st: Styles) -> Table:
-    def cell(label: str, value: str) -> Paragraph:
-        return paragraph(
-            f'<font size="6.5" color="#555555">{markup(label)}</font><br/><b>{markup(value, bold=True)}</b>', st.cell
-        )
+    widths = [width * f for f in (0.43, 0.23, 0.17, 0.17)]
+
+    def cell(label: str, value: str, column: int) -> Paragraph:
+        fit = (widths[column] - 4, st.cell.fontSize)  # less the right padding
+        value_markup = markup(value, bold=True, fit=fit)
+        return paragraph(f'<font size="6.5" color="#555555">{markup(label)}</font><br/><b>{value_markup}</b>', st.cell)
 
     rows = [
         [
@@ -150,13 +152,13 @@ def _header_table(head: model.Header, width: float, st: Styles) -> Table:
             "",
         ],
         [
-            cell("Patient", head.patient_name),
-            cell("MRN", head.mrn),
-            cell("Date of birth", head.date_of_birth),
-            cell("Date of service", head.date_of_service),
+            cell("Patient", head.patient_name, 0),
+            cell("MRN", head.mrn, 1),
+            cell("Date of birth", head.date_of_birth, 2),
+            cell("Date of service", head.date_of_service, 3),
         ],
     ]
-    table = Table(rows, colWidths=[width * f for f in (0.43, 0.23, 0.17, 0.17)])
+    table = Table(rows, colWidths=widths)
     table.setStyle(
         TableStyle(
             [

@@ -27,19 +27,21 @@ class ShapingFont(TTFont):
             self._hb = hb.Font(hb.Face(hb.Blob(handle.read())))
         self._upem = self.face.unitsPerEm
         self._stand_in_lock = threading.Lock()
-        self._base_chars = frozenset(self.face.charToGlyph)
-        self._stand_ins: dict[tuple[int, str], int] = {}
+        self._stand_ins: dict[tuple[int, str, int | None], int] = {}
         self.to_unicode: dict[int, str] = {}  # stand-in code point -> the text its glyph shows
 
     def units(self, value: float) -> float:
         """Font units as thousandths of the font size (PDF glyph space)."""
         return value * 1000 / self._upem
 
-    def code_for(self, glyph: int, text: str) -> str:
-        """A character that draws `glyph` and reads back as `text`: the text itself if the font maps it so."""
-        if len(text) == 1 and self.face.charToGlyph.get(ord(text)) == glyph:
+    def code_for(self, glyph: int, text: str, width: int | None = None) -> str:
+        """A character that draws `glyph` and reads back as `text`: the text itself if the font maps it so.
+
+        `width` (thousandths of an em) is the advance the PDF declares for it, if not the glyph's own.
+        """
+        if width is None and len(text) == 1 and self.face.charToGlyph.get(ord(text)) == glyph:
             return text
-        key = (glyph, text)
+        key = (glyph, text, width)
         with self._stand_in_lock:
             code = self._stand_ins.get(key)
             if code is None:
@@ -49,7 +51,8 @@ class ShapingFont(TTFont):
                 self._stand_ins[key] = code
                 self.to_unicode[code] = text
                 self.face.charToGlyph[code] = glyph
-                self.face.charWidths[code] = round(self.units(self._hb.get_glyph_h_advance(glyph)))
+                own = round(self.units(self._hb.get_glyph_h_advance(glyph)))
+                self.face.charWidths[code] = own if width is None else width
         return chr(code)
 
     def forget_stand_ins(self) -> None:
@@ -71,20 +74,17 @@ class ShapingFont(TTFont):
         buffer.direction = "rtl" if rtl else "ltr"
         hb.shape(self._hb, buffer, FEATURES)
         infos, positions = buffer.glyph_infos, buffer.glyph_positions
-        starts = sorted({info.cluster for info in infos})
-        ends = dict(zip(starts, [*starts[1:], len(text)], strict=True))
-        said: set[int] = set()
+        texts = self._glyph_texts(text, [(info.cluster, info.codepoint) for info in infos], rtl=rtl)
         chars: list[str] = []
         data: list[ShapeData] = []
         width = 0.0
-        for info, pos in zip(infos, positions, strict=True):
+        for info, pos, said_text in zip(infos, positions, texts, strict=True):
             cluster = info.cluster
-            # The first glyph drawn of a cluster carries its whole text (a conjunct, a ligature, a
-            # letter with its marks); the others read as nothing, so extraction gives the text once.
-            said_text = "" if cluster in said else text[cluster : ends[cluster]].replace("\u00a0", " ")
-            said.add(cluster)
-            ch = self.code_for(info.codepoint, said_text)
             advance = self.units(pos.x_advance)
+            # A glyph the font moves left (a Thai tone mark beside the tall stem of ป) is declared as
+            # wide as the way back, so no rightward step follows it: pypdf reads such a step as a space.
+            back = round(advance - self.units(pos.x_offset)) if pos.x_offset < 0 else None
+            ch = self.code_for(info.codepoint, said_text, back)
             nominal = self.face.charWidths.get(ord(ch), advance)
             data.append(
                 ShapeData(
@@ -98,7 +98,54 @@ class ShapingFont(TTFont):
             )
             chars.append(ch)
             width += advance * size / 1000
+        if data and data[0].y_offset:
+            # reportlab 5.1 (textobject._formatText) fails with IndexError when a shaped string's
+            # first glyph is raised or lowered (an Arabic shadda at the left end of a run): such a
+            # run leads with an empty space that takes no room (drawn, then stepped back over).
+            space = self.face.charToGlyph[32]
+            chars.insert(0, self.code_for(space, ""))
+            data.insert(0, ShapeData(data[0].cluster, 0, 0, 0, 0, self.face.charWidths[ord(chars[0])]))
         return ShapedStr("".join(chars), shapeData=data), width
+
+    def _glyph_texts(self, text: str, glyphs: list[tuple[int, int]], *, rtl: bool) -> list[str]:
+        """The text each glyph (cluster, glyph id; in drawing order) reads back as."""
+        starts = sorted({cluster for cluster, _ in glyphs})
+        ends = dict(zip(starts, [*starts[1:], len(text)], strict=True))
+        members: dict[int, list[int]] = {}
+        for k, (cluster, _) in enumerate(glyphs):
+            members.setdefault(cluster, []).append(k)
+        result = [""] * len(glyphs)
+        for cluster, indices in members.items():
+            whole = text[cluster : ends[cluster]].replace("\u00a0", " ")
+            split = self._split_cluster(whole, [glyphs[k][1] for k in indices], rtl=rtl)
+            for k, piece in zip(indices, split, strict=True):
+                result[k] = piece
+        return result
+
+    def _split_cluster(self, whole: str, members: list[int], *, rtl: bool) -> list[str]:
+        """Each glyph of a right-to-left cluster its own character where that keeps order, else all on the first.
+
+        Only right-to-left clusters are split: one character per glyph lets pypdf put a letter and
+        its shadda back in order (it takes a glyph that reads as several characters for a neutral).
+        Left-to-right clusters keep their whole text on the first glyph: a Devanagari vowel sign is
+        drawn before its consonant, and a Thai mark moved by the font must not read as a gap.
+        """
+        if not rtl or len(members) == 1:
+            return [whole] + [""] * (len(members) - 1)
+        remaining = list(whole)
+        texts: list[str | None] = []
+        for glyph in members:
+            match = next((c for c in remaining if self.face.charToGlyph.get(ord(c)) == glyph), None)
+            if match is not None:
+                remaining.remove(match)
+            texts.append(match)
+        if None in texts:
+            texts[texts.index(None)] = "".join(remaining)
+            remaining = []
+        split = [t or "" for t in texts]
+        if not remaining and "".join(reversed(split) if rtl else split) == whole:
+            return split
+        return [whole] + [""] * (len(members) - 1)
 
     def addObjects(self, doc) -> None:
         """Embed the subsets as reportlab does, then rewrite their ToUnicode maps to name stand-ins' text."""

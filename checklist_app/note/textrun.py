@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import ShapedFragWord, makeShapedFragWord
+from reportlab.pdfbase.ttfonts import ShapedFragWord, ShapedStr, makeShapedFragWord
 from reportlab.platypus import paragraph
 
 from . import bidi
 from .fonts import FACE_NAMES, needs_shaping
-from .shaping import ShapingFont
+from .shaping import FIRST_STAND_IN, ShapingFont
+
+STAND_IN = chr(FIRST_STAND_IN)
 
 _lock = threading.Lock()
 _stock = paragraph.shapeFragWord
@@ -36,6 +38,8 @@ def shape_frag_word(word: list, features: object = None, force: bool = False) ->
     if any(hasattr(f, "cbDefn") or f.fontName not in FACE_NAMES for f, _ in pieces):
         return _stock(word)
     text = "".join(s for _, s in pieces)
+    if any(isinstance(s, ShapedStr) for _, s in pieces) or any(ch >= STAND_IN for ch in text):
+        return word  # a piece of a word shaped already (split across lines): its glyphs, not characters
     if not needs_shaping(text):
         return word
     owner = [k for k, (_, s) in enumerate(pieces) for _ in s]

@@ -113,6 +113,32 @@ def test_right_to_left_name_with_its_own_digits_keeps_the_digits_left_to_right()
     assert drawn_text(pdf).replace(" ", "").startswith("123ןהכדוד")
 
 
+LONG_ARABIC = "عبد الرحمن بن محمد بن عبد الله الأنصاري"
+
+
+def narrow_pdf(text: str, width: float) -> bytes:
+    """`text` as a note paragraph laid out in a column `width` points wide."""
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, invariant=1, leftMargin=72, rightMargin=595 - 72 - width)
+    doc.build([paragraph(markup(text, fit=(width, styles().body.fontSize)), styles().body)])
+    return buffer.getvalue()
+
+
+def test_a_right_to_left_name_wider_than_its_column_wraps_first_words_first():
+    pdf = narrow_pdf(LONG_ARABIC, 90)
+    order = drawn_text(pdf)
+    # Lines are drawn top to bottom: the first words of the name are on the first line.
+    assert order.index("الرحمن"[::-1]) < order.index("محمد"[::-1])
+    assert [d for d in drawn(pdf) if d.glyph == 0] == []
+    lines = [line for line in "".join(pdf_pages(pdf)).splitlines() if line.strip()]
+    assert len(lines) > 1 and " ".join(lines) == LONG_ARABIC  # each line reads back in logical order
+
+
+def test_a_right_to_left_word_wider_than_its_column_is_split_without_boxes():
+    pdf = narrow_pdf("محمد" * 12, 60)
+    assert [d for d in drawn(pdf) if d.glyph == 0] == []
+
+
 def test_devanagari_vowel_sign_i_is_drawn_before_its_consonant_and_reads_back_after():
     font = _chain_font("NoteDevanagari")
     shaped, _ = font.shape("कि", 10, rtl=False)
@@ -135,6 +161,19 @@ def test_thai_tone_mark_is_positioned_by_the_font():
     # The tone mark moves left, off the tall stem of ป (GPOS mark positioning), and does not advance.
     offsets = [(d.x_offset, d.x_advance) for d in shaped.__shapeData__]
     assert any(x < 0 and advance == 0 for x, advance in offsets)
+
+
+def test_a_thai_mark_moved_beside_a_tall_consonant_reads_back_without_a_gap():
+    # ป and ฟ have tall stems: the font moves the vowel and tone marks left, off the stem.
+    pdf = small_pdf("ปิ่น ฟ้า ปั้น")
+    assert "ปิ่น ฟ้า ปั้น" in "".join(pdf_pages(pdf))
+
+
+def test_an_arabic_name_with_shadda_reads_back_in_order_even_next_to_digits():
+    # A run whose first drawn glyph is a raised mark (shadda) once made reportlab 5.1 fail.
+    pdf = small_pdf("Dr محمّد عزّ ٢ and بّ٢")
+    assert [d for d in drawn(pdf) if d.glyph == 0] == []
+    assert "محمّد عزّ" in "".join(pdf_pages(pdf))
 
 
 def test_a_character_no_font_has_prints_as_its_code_point():
@@ -192,4 +231,11 @@ names = st.text(alphabet=ALPHABET, min_size=1, max_size=24).map(str.strip).filte
 def test_any_mix_of_these_scripts_renders_without_error_and_without_a_box(service, patient, staff):
     codes = drawn(note_for(service, patient, staff))
     assert all(d.glyph is not None for d in codes)
+    assert [d for d in codes if d.glyph == 0] == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(alphabet=ALPHABET + "    ", min_size=1, max_size=80), width=st.sampled_from([30, 60, 120, 400]))
+def test_any_mix_of_these_scripts_wraps_in_any_column_width_without_error_or_box(text, width):
+    codes = drawn(narrow_pdf(text.strip() or "x", width))
     assert [d for d in codes if d.glyph == 0] == []

@@ -40,3 +40,12 @@ def test_a_space_between_two_right_to_left_words_joins_them_and_one_before_latin
 
 def test_levels_of_a_mixed_line():
     assert levels("ab אב 12") == [0, 0, 0, 1, 1, 1, 2, 2]
+
+
+def test_a_right_to_left_stretch_wider_than_the_line_is_cut_at_spaces_into_lines_in_logical_order():
+    def fits(text: str) -> bool:
+        return len(text) <= 9
+
+    text = "Dr אבג דהו זחט יכל and more"
+    assert keep_rtl_together(text, fits) == "Dr \nאבג" + NBSP + "דהו\nזחט" + NBSP + "יכל and more"
+    assert keep_rtl_together("אבג דהו", fits) == "אבג" + NBSP + "דהו"  # it fits: one piece
