@@ -10,7 +10,7 @@ from functools import lru_cache
 from reportlab.pdfbase import pdfmetrics
 
 from .. import paths
-from .shaping import ShapingFont
+from .shaping import FIRST_STAND_IN, ShapingFont
 
 Ranges = tuple[tuple[int, int], ...]
 
@@ -102,6 +102,15 @@ def register(font: ChainFont) -> None:
         pdfmetrics.registerFontFamily(font.name, normal=font.name, bold=bold, italic=font.name, boldItalic=bold)
 
 
+def forget_stand_ins() -> None:
+    """Let each registered font prune its shaping stand-ins (call between documents only)."""
+    registered = set(pdfmetrics.getRegisteredFontNames())
+    for name in FACE_NAMES & registered:
+        font = pdfmetrics.getFont(name)
+        if isinstance(font, ShapingFont):
+            font.forget_stand_ins()
+
+
 def _cmap(font: ChainFont) -> dict[int, int]:
     register(font)
     return pdfmetrics.getFont(font.name).face.charToGlyph
@@ -111,6 +120,8 @@ def _cmap(font: ChainFont) -> dict[int, int]:
 def font_for(ch: str) -> ChainFont | None:
     """The font that draws `ch`: the script's own font, else the primary font, else any that has it."""
     code = ord(ch)
+    if code >= FIRST_STAND_IN:
+        return None  # private use planes: the fonts' shaping stand-ins live there, no real glyph
     claimed = [f for f in CHAIN[1:] if any(a <= code <= b for a, b in f.ranges)]
     for font in (*claimed, PRIMARY, *CHAIN[1:]):
         if code in _cmap(font):
