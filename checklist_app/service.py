@@ -30,7 +30,7 @@ from .domain.rules import (
     validate_values,
 )
 from .domain.settings import Settings, load_settings
-from .domain.setup import build_setup, clean_text
+from .domain.setup import build_setup, clean_name, clean_text
 from .domain.state import PENDING, CaseState, fold
 from .domain.template import Template, load_template
 from .domain.timers import Alarm, Timer, alarms, timers
@@ -330,7 +330,7 @@ class ChecklistService(SigningUseCases):
         state = self._writable(case_id)
         if not isinstance(role, str) or role not in ROLES:
             raise Refusal("role", f"must be one of {', '.join(ROLES)}")
-        person = clean_text(name, "name")
+        person = clean_name(name, "name")
         values = {"role": role, "name": person, "previous": state.current_nurse if role == "nurse" else ""}
         draft = Draft(
             ev.STAFF_CHANGE, self._actor(state, actor), self.clock.now(), values=values, reason=reason_text(reason)
@@ -359,7 +359,8 @@ class ChecklistService(SigningUseCases):
 
     @staticmethod
     def _actor(state: CaseState, actor: str | None) -> str:
-        return clean_text(actor if actor is not None else state.current_nurse, "actor")
+        # A name typed now is checked as a name; the nurse on record was checked when recorded.
+        return clean_name(actor, "actor") if actor is not None else clean_text(state.current_nurse, "actor")
 
     @staticmethod
     def _live_entry(state: CaseState, seq: Any):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .domain import events as ev
 from .domain.errors import Refusal
 from .domain.pins import hash_pin, verify_pin
-from .domain.setup import clean_text
+from .domain.setup import clean_name, clean_text
 from .domain.state import PENDING, CaseState
 from .domain.warnings import unacknowledged
 from .inputs import Draft, reason_text
@@ -63,7 +63,7 @@ class SigningUseCases:
             "postop_diagnosis": clean_text(postop_diagnosis, "postop_diagnosis", 500, required=False),
         }
         who = actor or state.setup.team.operator if state.setup else actor
-        draft = Draft(ev.FINDINGS, clean_text(who, "actor"), self.clock.now(), values=values)
+        draft = Draft(ev.FINDINGS, (clean_name if actor else clean_text)(who, "actor"), self.clock.now(), values=values)
         return self._append(state, [draft])
 
     def sign(
@@ -76,7 +76,7 @@ class SigningUseCases:
         meaning = meaning or DEFAULT_MEANING[role]
         if not isinstance(meaning, str) or meaning not in MEANINGS:
             raise Refusal("meaning", f"must be one of {', '.join(MEANINGS)}")
-        person = clean_text(name, "name")
+        person = clean_name(name, "name")
         self._check_can_sign(state, role, person)
         self._check_pin(person, role, pin)
         values = {"name": person, "role": role, "meaning": meaning}
@@ -90,7 +90,7 @@ class SigningUseCases:
             raise Refusal("case", "the case is not signed yet: record or correct the step directly")
         values = {"text": clean_text(text, "text", 4000)}
         draft = Draft(
-            ev.ADDENDUM, clean_text(author, "author"), self.clock.now(), values=values, reason=reason_text(reason)
+            ev.ADDENDUM, clean_name(author, "author"), self.clock.now(), values=values, reason=reason_text(reason)
         )
         return self._append(state, [draft])
 
@@ -99,7 +99,7 @@ class SigningUseCases:
         """Add someone to the site staff list; a PIN, if set, is stored only as a salted slow hash."""
         if not isinstance(role, str) or role not in ROLES:
             raise Refusal("role", f"must be one of {', '.join(ROLES)}")
-        person = clean_text(name, "name")
+        person = clean_name(name, "name")
         if any(p["name"] == person and p["role"] == role for p in self.store.list_staff(active_only=False)):
             raise Refusal("name", f"{person} is already on the staff list as {role}")
         return self.store.add_staff(person, role, hash_pin(pin) if pin is not None and pin != "" else None)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -166,7 +167,7 @@ def build_setup(
         procedure=procedure,
         levels=_levels(levels),
         indication=indication,
-        team=_team(team),
+        team=_team(team, clean_name if today is not None else clean_text),
         icd10=codes,
         indication_detail=clean_text(indication_detail, "indication_detail", MAX_TEXT, required=False),
         screen=_screen(screen or {}),
@@ -191,6 +192,29 @@ def clean_text(value: Any, name: str, limit: int = MAX_NAME, *, required: bool =
     return text
 
 
+# Characters that have no place in a person's name: they break the name over lines, hide parts of
+# it, or (bidi embeddings, overrides and isolates) make it display reversed or disguised.
+_LINE_BREAKS = frozenset("\n\r\t\v\f\x85\u2028\u2029")
+_BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+
+
+def clean_name(value: Any, name: str, limit: int = MAX_NAME, *, required: bool = True) -> str:
+    """A person's name: `clean_text`, on one line, with no control or bidi-override characters (SPEC §5)."""
+    text = clean_text(value, name, limit, required=required)
+    for ch in text:
+        if ch in _LINE_BREAKS:
+            raise Refusal(name, f"must be on one line: it contains a line break or tab (U+{ord(ch):04X})")
+        if ch in _BIDI_CONTROLS:
+            raise Refusal(
+                name,
+                f"contains a bidirectional control character (U+{ord(ch):04X}), which can show a name "
+                "reversed or disguised: type the name without it",
+            )
+        if unicodedata.category(ch) == "Cc":
+            raise Refusal(name, f"contains a control character (U+{ord(ch):04X})")
+    return text
+
+
 def _patient(raw: Mapping[str, Any], today: date | None) -> Patient:
     dob = raw.get("date_of_birth")
     if isinstance(dob, datetime):
@@ -209,8 +233,11 @@ def _patient(raw: Mapping[str, Any], today: date | None) -> Patient:
     sex = raw.get("sex") or "unknown"
     if sex not in SEXES:
         raise Refusal("sex", f"must be one of {', '.join(SEXES)}")
+    # Names are checked as names when typed; a stored set-up read back (today None) is not refused
+    # for a rule it predates.
+    person = clean_name if today is not None else clean_text
     return Patient(
-        name=clean_text(raw.get("name"), "patient_name"),
+        name=person(raw.get("name"), "patient_name"),
         mrn=clean_text(raw.get("mrn"), "mrn", 64),
         date_of_birth=dob,
         sex=sex,
@@ -248,7 +275,7 @@ def _levels(raw: Any) -> tuple[PlannedLevel, ...]:
     return tuple(sorted(planned.values(), key=lambda p: level_index(p.level)))
 
 
-def _team(raw: Mapping[str, Any]) -> Team:
+def _team(raw: Mapping[str, Any], person: Callable[..., str]) -> Team:
     if not isinstance(raw, Mapping):
         raise Refusal("team", "team details are missing")
     assistants = raw.get("assistants") or ()
@@ -257,10 +284,10 @@ def _team(raw: Mapping[str, Any]) -> Team:
     if not isinstance(assistants, (list, tuple)):
         raise Refusal("assistants", "give a list of names")
     return Team(
-        operator=clean_text(raw.get("operator"), "operator"),
-        nurse=clean_text(raw.get("nurse"), "nurse"),
-        anaesthesia=clean_text(raw.get("anaesthesia"), "anaesthesia", required=False),
-        assistants=tuple(clean_text(a, "assistants") for a in assistants),
+        operator=person(raw.get("operator"), "operator"),
+        nurse=person(raw.get("nurse"), "nurse"),
+        anaesthesia=person(raw.get("anaesthesia"), "anaesthesia", required=False),
+        assistants=tuple(person(a, "assistants") for a in assistants),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle
@@ -11,18 +12,49 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from . import model
+from . import bidi, fonts, model
 from .model import Fields, Section, Text
-from .styles import GRID, HEAD_FILL, Styles, alert_fill
+from .styles import BOLD_FONT, GRID, HEAD_FILL, Styles, alert_fill, shaped
 
 KEEP_WITH_HEADING = 22 * mm  # room a heading needs below it: itself and a few lines or rows
 TALL_ROW = 130 * mm  # a row taller than this might not fit on a page: let it split
 CELL_PADDING = 6  # points, left plus right, of every cell
 
 
-def markup(text: str) -> str:
-    """User text made safe for a Paragraph: XML-escaped, line breaks kept."""
-    return escape(text).replace("\n", "<br/>")
+def markup(text: str, *, bold: bool = False, fit: tuple[float, float] | None = None) -> str:
+    """User text made safe for a Paragraph: XML-escaped, line breaks kept, each script in its font.
+
+    `bold` says the text sits in bold (a bold style or <b>): a <font face> would otherwise reset it.
+    `fit` (width, font size in points) lets a right-to-left stretch wider than the line be cut
+    into lines at its spaces (bidi.keep_rtl_together).
+    """
+    if text.isascii():
+        return escape(text).replace("\n", "<br/>")
+    fits = None if fit is None else partial(_fits, width=fit[0], size=fit[1], bold=bold)
+    parts = []
+    for font, run in fonts.runs(bidi.keep_rtl_together(text, fits)):
+        safe = escape(run).replace("\n", "<br/>")
+        face = font.bold_name if bold else font.name
+        parts.append(safe if font is fonts.PRIMARY else f'<font face="{face}">{safe}</font>')
+    return "".join(parts)
+
+
+def _fits(text: str, *, width: float, size: float, bold: bool) -> bool:
+    """Whether `text` fits in `width` points, measured with each run's font (nominal widths, a margin)."""
+    measured = sum(
+        stringWidth(run, font.bold_name if bold else font.name, size)
+        for font, run in fonts.runs(text.replace(" ", "\u00a0"))
+    )
+    return measured * 1.05 <= width
+
+
+def is_bold(style: ParagraphStyle) -> bool:
+    return style.fontName == BOLD_FONT
+
+
+def paragraph(text: str, style: ParagraphStyle) -> Paragraph:
+    """A Paragraph of markup, shaped (HarfBuzz, bidi) when it holds more than plain text."""
+    return Paragraph(text, shaped(style) if fonts.needs_shaping(text) else style)
 
 
 FIELD_STYLE = [
@@ -47,10 +79,13 @@ GRID_STYLE = [
 def section_flowables(section: Section, width: float, st: Styles) -> list[Flowable]:
     """A section's heading and blocks as flowables for a frame `width` points wide."""
     # A heading never ends a page, yet a long section starts right away instead of on a fresh page.
-    flowables: list[Flowable] = [CondPageBreak(KEEP_WITH_HEADING), Paragraph(markup(section.title), st.heading)]
+    flowables: list[Flowable] = [
+        CondPageBreak(KEEP_WITH_HEADING),
+        paragraph(markup(section.title, bold=True), st.heading),
+    ]
     for block in section.blocks:
         if isinstance(block, Text):
-            flowables.append(_text(block, st))
+            flowables.append(_text(block, width, st))
         elif isinstance(block, Fields):
             flowables.append(_fields(block, width, st))
         else:
@@ -59,10 +94,10 @@ def section_flowables(section: Section, width: float, st: Styles) -> list[Flowab
     return flowables
 
 
-def _text(block: Text, st: Styles) -> Paragraph:
+def _text(block: Text, width: float, st: Styles) -> Paragraph:
     style = {"alert": st.alert, "muted": st.muted}.get(block.tone, st.body)
-    lead = f"<b>{markup(block.label)}</b> " if block.label else ""
-    return Paragraph(lead + markup(block.text), style)
+    lead = f"<b>{markup(block.label, bold=True)}</b> " if block.label else ""
+    return paragraph(lead + markup(block.text, bold=is_bold(style), fit=(width, style.fontSize)), style)
 
 
 def _fields(block: Fields, width: float, st: Styles) -> Table:
@@ -90,15 +125,20 @@ def _table(block: model.Table, width: float, st: Styles) -> list[Flowable]:
     if block.totals:
         commands.append(("BACKGROUND", (0, -1), (-1, -1), HEAD_FILL))
     table = _grid(rows, texts, widths, commands, st.td.fontSize, repeat_rows=1)
-    caption = [CondPageBreak(KEEP_WITH_HEADING), Paragraph(markup(block.caption), st.caption)] if block.caption else []
+    caption = (
+        [CondPageBreak(KEEP_WITH_HEADING), paragraph(markup(block.caption, bold=True), st.caption)]
+        if block.caption
+        else []
+    )
     return [*caption, table, Spacer(1, 1.5 * mm)]
 
 
 def _cell(text: str, style: ParagraphStyle, width: float) -> str | Paragraph:
     """One-line text as a plain string (drawn as is, nothing to escape, fast); anything longer as a Paragraph."""
-    if "\n" not in text and stringWidth(text, style.fontName, style.fontSize) <= width - CELL_PADDING:
+    plain = "\n" not in text and not fonts.needs_shaping(text)
+    if plain and stringWidth(text, style.fontName, style.fontSize) <= width - CELL_PADDING:
         return text
-    return Paragraph(markup(text), style)
+    return paragraph(markup(text, bold=is_bold(style), fit=(width - CELL_PADDING, style.fontSize)), style)
 
 
 def _grid(rows, texts, widths, commands, font_size: float, *, repeat_rows: int = 0) -> Table:

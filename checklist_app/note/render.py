@@ -14,8 +14,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
 
-from . import model
-from .layout import markup, section_flowables
+from . import fonts, model
+from .layout import markup, paragraph, section_flowables
 from .model import NoteContent
 from .styles import BODY_FONT, BOLD_FONT, GRID, Styles, styles
 
@@ -26,6 +26,14 @@ _BUILD_LOCK = threading.Lock()  # reportlab keeps some global state; one build a
 
 def render_pdf(content: NoteContent, *, pagesize: tuple[float, float] = A4) -> bytes:
     """The note as PDF bytes; the same content always gives the same bytes."""
+    # One note at a time from here: shaping (in wrap) hands out stand-in code points that must
+    # live until the build has written them, and the table of them is pruned only in between.
+    with _BUILD_LOCK:
+        fonts.forget_stand_ins()
+        return _render(content, pagesize)
+
+
+def _render(content: NoteContent, pagesize: tuple[float, float]) -> bytes:
     st = styles()
     width = pagesize[0] - 2 * MARGIN
     header = _header_table(content.header, width, st)
@@ -51,12 +59,11 @@ def render_pdf(content: NoteContent, *, pagesize: tuple[float, float] = A4) -> b
     on_page = partial(_decorate_page, header=header, header_height=header_height, content=content)
     doc.addPageTemplates([PageTemplate(id="note", frames=[frame], onPage=on_page)])
     maker = partial(_NumberedCanvas, content=content)
-    with _BUILD_LOCK:
-        a85, rl_config.useA85 = rl_config.useA85, 0  # binary (compressed) streams: smaller and faster
-        try:
-            doc.build(story, canvasmaker=maker)
-        finally:
-            rl_config.useA85 = a85
+    a85, rl_config.useA85 = rl_config.useA85, 0  # binary (compressed) streams: smaller and faster
+    try:
+        doc.build(story, canvasmaker=maker)
+    finally:
+        rl_config.useA85 = a85
     return buffer.getvalue()
 
 
@@ -137,19 +144,28 @@ def _decorate_page(canvas: Canvas, doc, *, header: Table, header_height: float, 
 
 
 def _header_table(head: model.Header, width: float, st: Styles) -> Table:
-    def cell(label: str, value: str) -> Paragraph:
-        return Paragraph(f'<font size="6.5" color="#555555">{markup(label)}</font><br/><b>{markup(value)}</b>', st.cell)
+    widths = [width * f for f in (0.43, 0.23, 0.17, 0.17)]
+
+    def cell(label: str, value: str, column: int) -> Paragraph:
+        fit = (widths[column] - 4, st.cell.fontSize)  # less the right padding
+        value_markup = markup(value, bold=True, fit=fit)
+        return paragraph(f'<font size="6.5" color="#555555">{markup(label)}</font><br/><b>{value_markup}</b>', st.cell)
 
     rows = [
-        [Paragraph(markup(head.facility), st.facility), Paragraph(markup(head.title), st.title), "", ""],
         [
-            cell("Patient", head.patient_name),
-            cell("MRN", head.mrn),
-            cell("Date of birth", head.date_of_birth),
-            cell("Date of service", head.date_of_service),
+            paragraph(markup(head.facility, bold=True), st.facility),
+            paragraph(markup(head.title, bold=True), st.title),
+            "",
+            "",
+        ],
+        [
+            cell("Patient", head.patient_name, 0),
+            cell("MRN", head.mrn, 1),
+            cell("Date of birth", head.date_of_birth, 2),
+            cell("Date of service", head.date_of_service, 3),
         ],
     ]
-    table = Table(rows, colWidths=[width * f for f in (0.43, 0.23, 0.17, 0.17)])
+    table = Table(rows, colWidths=widths)
     table.setStyle(
         TableStyle(
             [

@@ -1,4 +1,4 @@
-"""The note's embedded font (DejaVu Sans, registered once) and paragraph styles (built once)."""
+"""The note's embedded fonts (a fallback chain, see fonts.py) and paragraph styles (built once)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,17 @@ from dataclasses import dataclass
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 
-from .. import paths
+from . import fonts, textrun
 
-BODY_FONT, BOLD_FONT = "NoteSans", "NoteSans-Bold"
-FONT_FILES = {BODY_FONT: "DejaVuSans.ttf", BOLD_FONT: "DejaVuSans-Bold.ttf"}
+BODY_FONT, BOLD_FONT = fonts.PRIMARY.name, fonts.PRIMARY.bold_name
 GRID = colors.Color(0.6, 0.6, 0.6)
 HEAD_FILL = colors.Color(0.9, 0.9, 0.9)
 MUTED = colors.Color(0.33, 0.33, 0.33)
 ALERT = colors.Color(0.65, 0.0, 0.0)
 _lock = threading.Lock()
 _cache: dict[str, Styles] = {}
+_shaped: dict[str, ParagraphStyle] = {}
 
 
 @dataclass(frozen=True)
@@ -41,18 +39,22 @@ class Styles:
 
 
 def register_fonts() -> None:
-    """Register the embedded TTF family with reportlab (once per process)."""
+    """Register the primary font family with reportlab (once per process); the others come on first use."""
     with _lock:
         _register()
 
 
 def _register() -> None:
-    if BODY_FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    folder = paths.resources_dir() / "fonts"
-    for name, filename in FONT_FILES.items():
-        pdfmetrics.registerFont(TTFont(name, str(folder / filename)))
-    pdfmetrics.registerFontFamily(BODY_FONT, normal=BODY_FONT, bold=BOLD_FONT, italic=BODY_FONT, boldItalic=BOLD_FONT)
+    fonts.register(fonts.PRIMARY)
+    textrun.install()
+
+
+def shaped(style: ParagraphStyle) -> ParagraphStyle:
+    """`style` with shaping on: for text in other scripts (plain text keeps reportlab's faster path)."""
+    with _lock:
+        if style.name not in _shaped:
+            _shaped[style.name] = ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
+        return _shaped[style.name]
 
 
 def styles() -> Styles:

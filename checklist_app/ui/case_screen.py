@@ -82,6 +82,11 @@ class CaseHeader(QWidget):
         self.details.setProperty("role", "header_detail")
         for label in (self.patient, self.details):
             label.setWordWrap(True)  # long names and many levels wrap instead of pushing buttons away
+            # A right-to-left name (Arabic, Hebrew) stays at the left edge above its details line;
+            # without AlignAbsolute Qt aligns a right-to-left paragraph to the right.
+            label.setAlignment(
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter
+            )
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         text.addWidget(self.patient)
         text.addWidget(self.details)

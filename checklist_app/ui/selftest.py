@@ -37,7 +37,20 @@ from .. import paths
 _IMPORTED = time.perf_counter()
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 DURABLE = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
-SCRIPTS = ("Latin", "Greek", "Cyrillic", "Vietnamese")  # patient names in any of these must display
+# Patient names in any of these must display (the shipped fonts cover them all: resources/fonts).
+SCRIPTS = (
+    "Latin",
+    "Greek",
+    "Cyrillic",
+    "Vietnamese",
+    "Arabic",
+    "Hebrew",
+    "Devanagari",
+    "Thai",
+    "SimplifiedChinese",
+    "Japanese",
+    "Korean",
+)
 
 
 class Checks:
