@@ -127,7 +127,7 @@ def repetitions(segment: hl7.Segment, field: int) -> list[list[list[str]]]:
 def _subcomponents(segment: hl7.Segment, comp: object) -> list[str]:
     parts = comp if isinstance(comp, hl7.Component) else [comp]
     try:
-        return [segment.unescape(str(p)) for p in parts]
+        return [hl7.util.unescape(segment, str(p)) for p in parts]
     except Exception:  # an escape sequence python-hl7 cannot decode: keep the text as sent
         return [str(p) for p in parts]
 
