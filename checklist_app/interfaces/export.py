@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from ..domain.errors import Refusal
 from ..domain.state import CaseState
 from ..note import check_writable, database_files, render_note, write_private
 from .case_export import OutboundCase, outbound_case
@@ -44,19 +45,36 @@ def export_fhir(
     service: CaseSource, case_id: str, path: os.PathLike[str] | str, settings: InterfaceSettings | None = None
 ) -> Path:
     """Write the FHIR R4 transaction bundle of a signed case to `path`."""
-    return _write(service, case_id, path, lambda state: fhir_bytes(state, settings))
+    return _write(service, case_id, path, lambda state: fhir_bytes(state, settings), b"{")
 
 
 def export_hl7(
     service: CaseSource, case_id: str, path: os.PathLike[str] | str, settings: InterfaceSettings | None = None
 ) -> Path:
     """Write the HL7 v2.5 MDM message of a signed case to `path` (segments separated by CR)."""
-    return _write(service, case_id, path, lambda state: hl7_bytes(state, settings))
+    return _write(service, case_id, path, lambda state: hl7_bytes(state, settings), b"MSH|")
 
 
-def _write(service: CaseSource, case_id: str, path: os.PathLike[str] | str, build) -> Path:
+def _write(service: CaseSource, case_id: str, path: os.PathLike[str] | str, build, magic: bytes) -> Path:
+    """Write atomically (owner-only temporary file, then rename); an earlier export of the same kind
+    may be replaced, any other existing file (the database above all) is refused."""
     target = Path(path)
     protected = database_files(service)
-    check_writable(target, protected=protected)  # before building: a wrong path fails fast
-    write_private(target, build(service.state(case_id)), protected=protected)
+    staging = target.with_name(f".{target.name}.export")
+    if target.exists() and not target.is_dir():
+        if not _starts_with(target, magic):
+            raise Refusal("output", f"{target} already exists and is not an earlier export; choose another file name")
+        check_writable(staging, protected=protected)
+    else:
+        check_writable(target, protected=protected)  # before building: a wrong path fails fast
+    write_private(staging, build(service.state(case_id)), protected=protected)
+    os.replace(staging, target)
     return target
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(magic)) == magic
+    except OSError:
+        return False
