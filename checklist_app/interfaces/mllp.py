@@ -185,6 +185,7 @@ class MllpListener:
         try:
             loop.run_forever()
         finally:
+            loop.run_until_complete(loop.shutdown_default_executor())  # the handler threads, joined
             loop.close()
 
     async def _shutdown(self) -> None:
