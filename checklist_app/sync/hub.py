@@ -93,14 +93,14 @@ class Hub:
         except HubRejected:
             raise HubSchemaMismatch(
                 f"The hub at {db.where} has no checklist schema (or this login may not read it): "
-                "the department's DBA runs 'hub init' first."
+                "the department's DBA sets the hub up first (docs/hub.md)."
             ) from None
         version = int(row[0] or 0) if row else 0
         if version != LATEST:
             newer = version > LATEST
             raise HubSchemaMismatch(
                 f"The hub at {db.where} has schema version {version}; this program knows {LATEST}. "
-                + ("Update the program to use this hub." if newer else "The DBA upgrades the hub ('hub init').")
+                + ("Update the program to use this hub." if newer else "The DBA upgrades the hub (docs/hub.md).")
                 + " Nothing was sent."
             )
 

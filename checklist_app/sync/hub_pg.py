@@ -67,7 +67,9 @@ class PgSession:
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
             with self._translated(connecting=True):
-                self._conn = psycopg.connect(self._conninfo, autocommit=True)
+                # No server-side prepared statements: they break behind a transaction-pooling
+                # pgbouncer, and each statement here runs too rarely to gain from them.
+                self._conn = psycopg.connect(self._conninfo, autocommit=True, prepare_threshold=None)
             log.info("connected to the hub at %s", self.where)
             if self._on_connect is not None:
                 try:
