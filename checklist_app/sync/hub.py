@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
-from checklist_app.domain.events import Event
+from checklist_app.domain.events import GENESIS_HASH, Event
 from checklist_app.sync import department as dept
 from checklist_app.sync.department import CaseFinding, Fork, Head, HubCase, PushResult
 from checklist_app.sync.directory import CATALOGUE, STAFF, DirectoryEntry, check_chain, entry_from_row
@@ -117,7 +117,7 @@ class Hub:
         except ValueError as exc:
             raise ChainRefused(f"Nothing was pushed: {exc}.") from None
         accepted = skipped = 0
-        head: Head = self.heads_of([case_id]).get(case_id, (0, "0" * 64)) if not wire else (0, "")
+        head: Head = self.heads_of([case_id]).get(case_id, (0, GENESIS_HASH)) if not wire else (0, GENESIS_HASH)
         for batch in batches(wire):
             with self.db.transaction():
                 outcome, added, same, head_seq, head_hash, fork_seq, fork_hash = self._push_batch(room, case_id, batch)
@@ -146,6 +146,7 @@ class Hub:
         return {case_id: (seq, hash_) for case_id, seq, hash_ in rows}
 
     def heads_of(self, case_ids: Sequence[str]) -> dict[str, Head]:
+        """{case_id: (seq, hash)} of these cases on the hub, whichever room pushed them."""
         rows = self.db.rows(
             "SELECT case_id, head_seq, head_hash FROM checklist_hub.cases WHERE case_id = ANY(%s) AND head_seq > 0",
             [list(case_ids)],

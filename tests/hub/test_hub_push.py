@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 
+from checklist_app.domain.events import GENESIS_HASH
+from checklist_app.sync.department import PushResult
 from checklist_app.sync.errors import ChainRefused, ForkRefused, HubCorrupt
 from checklist_app.sync.wire import to_wire
 from tests.conftest import advance, setup_kwargs
@@ -63,6 +65,13 @@ def test_a_room_resumes_after_the_hubs_head(env, hub_a, case):
     overlapping = hub_a.push("A", case_id, case[5:])
     assert (overlapping.accepted, overlapping.skipped) == (0, len(case) - 5)
     assert hub_a.case_events(case_id) == case
+
+
+def test_pushing_nothing_reports_the_hubs_head(env, hub_a):
+    events = synthetic_case("A-1", 3)
+    assert hub_a.push("A", "A-1", []).head == (0, GENESIS_HASH)
+    hub_a.push("A", "A-1", events)
+    assert hub_a.push("A", "A-1", []) == PushResult("A-1", 0, 0, (3, events[-1].hash))
 
 
 def test_a_long_case_goes_in_several_batches(env, hub_a):
