@@ -99,6 +99,28 @@ def test_the_domain_imports_no_other_layer():
     assert bad == {}
 
 
+def test_the_hub_client_imports_neither_qt_nor_the_window_nor_the_rooms_store():
+    room_side = {"checklist_app.ui", "checklist_app.app", "checklist_app.store", "checklist_app.service"}
+    bad = {}
+    for path in modules():
+        if layer(path) != "sync":
+            continue
+        names = imported(path)
+        wrong = (top_levels(names) & (QT | SQL)) | {n for n in names if n.split(".")[:2] in _prefixes(room_side)}
+        if wrong:
+            bad[str(path.relative_to(REPO))] = wrong
+    assert bad == {}
+
+
+def test_only_the_hub_adapter_imports_psycopg():
+    users = {str(path.relative_to(REPO)) for path in modules() if "psycopg" in top_levels(imported(path))}
+    assert users == {"checklist_app/sync/hub_pg.py"}
+
+
+def _prefixes(names: set[str]) -> list[list[str]]:
+    return [name.split(".")[:2] for name in names]
+
+
 def test_the_walk_sees_imports_inside_functions():
     sample = PACKAGE / "cli.py"
     assert "checklist_app.app" in imported(sample), "cli.py imports the window lazily inside cmd_gui"
