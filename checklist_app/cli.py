@@ -196,7 +196,7 @@ def cmd_show(args: argparse.Namespace, db: Path) -> int:
 def cmd_verify(args: argparse.Namespace, db: Path) -> int:
     service = _open(db, readonly=True)
     try:
-        problems = service.store.verify()
+        problems = service.records.verify()
         cases = len(service.list_cases())
     finally:
         service.close()
@@ -237,7 +237,7 @@ def cmd_demo(args: argparse.Namespace, db: Path) -> int:
 def cmd_backup(args: argparse.Namespace, db: Path) -> int:
     service = _open(db, readonly=True)
     try:
-        service.store.backup(args.output)
+        service.records.backup(args.output)
     finally:
         service.close()
     print(f"Backup written to {args.output}")

@@ -1,100 +1,120 @@
-"""Use cases: every change to a case goes through here (validate, append durably, return the state).
+"""The Qt-free Python API: every change to a case goes through here (validate, append durably, return).
 
-This is the Qt-free Python API. Each use case takes keyword arguments only, refuses bad input
-with a `Refusal` naming the field (before anything is written), appends its event(s) in one
-durable transaction and returns the new `CaseState`. The window, the command line and scripts all
-use it the same way.
+`ChecklistService` is a thin facade over composed parts: the case log (the one writer and the
+published snapshots), the step use cases, the signing use cases and the staff directory. Each use
+case takes keyword arguments only, refuses bad input with a `Refusal` naming the field (before
+anything is written), appends its events in one durable transaction and returns the case's new
+snapshot, whose `changes` says what was appended. The window, the command line and scripts all use
+it the same way.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from . import paths
-from .domain import events as ev
-from .domain.catalogue import Catalogue, load_catalogue
+from .caselog import CaseLog, OutboxPolicy, no_messages
 from .domain.clock import Clock, SystemClock
-from .domain.errors import Refusal
-from .domain.events import Event
-from .domain.rules import (
-    GateClosed,
-    check_clinical_time,
-    check_instance,
-    check_late_entry,
-    closed_gates,
-    expired_lot_gate,
-    validate_values,
-)
-from .domain.settings import Settings, load_settings
-from .domain.setup import build_setup, clean_name, clean_text
-from .domain.state import PENDING, CaseState, fold
-from .domain.template import Template, load_template
+from .domain.rules import closed_gates
+from .domain.state import CaseState
+from .domain.template import Gate
 from .domain.timers import Alarm, Timer, alarms, timers
 from .domain.warnings import Warning, unacknowledged, warnings
-from .inputs import Draft, check_case_id, check_scope, moment, reason_text
-from .signing import DEFAULT_MEANING, MEANINGS, ROLES, SigningUseCases
+from .inputs import Draft
+from .records import RecordKeeping
+from .signing import DEFAULT_MEANING, MEANINGS, SigningUseCases
+from .site import SiteConfig, load_site_config, load_templates
+from .staff_directory import ROLES, StaffDirectory
+from .steps import StepUseCases
 from .store import CaseRow, Store
 
-__all__ = ["DEFAULT_MEANING", "MEANINGS", "ROLES", "ChecklistService", "Draft", "load_templates"]
+__all__ = [
+    "DEFAULT_MEANING",
+    "MEANINGS",
+    "ROLES",
+    "ChecklistService",
+    "Draft",
+    "SiteConfig",
+    "load_templates",
+]
 
-MAX_CACHED_CASES = 16
+
+def _delegate(part: str, name: str) -> Any:
+    """A facade attribute that is the composed part's own bound method (its signature and docstring)."""
+
+    def bound(self: ChecklistService) -> Any:
+        return getattr(getattr(self, part), name)
+
+    return property(bound, doc=f"The use case `{part}.{name}` (see its own documentation).")
 
 
-def load_templates(directory: Path | None = None) -> dict[str, Template]:
-    """Every shipped procedure template, keyed by procedure."""
-    folder = directory or paths.templates_dir()
-    loaded = [load_template(p) for p in sorted(folder.glob("*.toml"))]
-    return {t.procedure: t for t in loaded}
-
-
-class ChecklistService(SigningUseCases):
-    """The use cases of the checklist over one store, one clock and the site configuration."""
+class ChecklistService:
+    """The use cases of the checklist over one store, one clock and the site's configuration."""
 
     def __init__(
         self,
         store: Store,
         *,
         clock: Clock | None = None,
-        catalogue: Catalogue | None = None,
-        settings: Settings | None = None,
-        templates: Mapping[str, Template] | None = None,
+        site: SiteConfig | None = None,
+        outbox: OutboxPolicy = no_messages,
+        **overrides: Any,
     ) -> None:
+        """`site` defaults to the shipped resources and the site files (load it once and pass it in
+        where several services are made); `catalogue=`, `settings=` or `templates=` replace one part."""
+        base = site or load_site_config()
+        self.site = SiteConfig(
+            settings=overrides.pop("settings", None) or base.settings,
+            catalogue=overrides.pop("catalogue", None) or base.catalogue,
+            templates=dict(overrides.pop("templates", None) or base.templates),
+        )
+        if overrides:
+            raise TypeError(f"unknown arguments: {', '.join(sorted(overrides))}")
         self.store = store
-        self.clock: Clock = clock or SystemClock()
-        self.catalogue = catalogue or load_catalogue(paths.resources_dir() / "products.toml", _site_products())
-        self.settings = settings or load_settings(_existing(paths.site_settings_path()))
-        self.templates = dict(templates or load_templates())
-        self._states: OrderedDict[str, CaseState] = OrderedDict()
+        self.log = CaseLog(store, clock or SystemClock(), self.site, outbox)
+        self.staff_directory = StaffDirectory(store)
+        self.steps = StepUseCases(self.log)
+        self.signing = SigningUseCases(self.log, self.staff_directory)
+        self.records = RecordKeeping(store)
 
     @classmethod
     def open(cls, db_path: Path | None = None, *, readonly: bool = False, clock: Clock | None = None):
         """Open the database at `db_path` (default: the per-user data directory) with site configuration."""
         from .store import open_store
 
-        return cls(open_store(Path(db_path or paths.default_db_path()), readonly=readonly), clock=clock)
+        site = load_site_config()
+        return cls(open_store(Path(db_path or paths.default_db_path()), readonly=readonly), clock=clock, site=site)
 
     def close(self) -> None:
         self.store.close()
 
-    # -- queries -------------------------------------------------------------------------------
+    @property
+    def clock(self) -> Clock:
+        """Where "now" comes from, for every use case (the case log's clock)."""
+        return self.log.clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self.log.clock = clock
+
+    # -- the site's configuration ------------------------------------------------------------------
+    @property
+    def catalogue(self):
+        return self.site.catalogue
+
+    @property
+    def settings(self):
+        return self.site.settings
+
+    @property
+    def templates(self):
+        return self.site.templates
+
+    # -- queries -----------------------------------------------------------------------------------
     def state(self, case_id: str) -> CaseState:
-        """The case as its events say it is (cached; the cache is only ever fed stored events)."""
-        check_case_id(case_id)
-        cached = self._states.get(case_id)
-        if cached is not None:
-            self._states.move_to_end(case_id)
-            return cached
-        stored = self.store.events(case_id)
-        if not stored:
-            raise Refusal("case", f"no case {case_id!r}")
-        procedure = stored[0].values["setup"]["procedure"]
-        state = fold(stored, self.templates[procedure], self.catalogue, self.settings)
-        self._remember(state)
-        return state
+        """The case as its stored events say it is: a snapshot that never changes."""
+        return self.log.state(case_id)
 
     def list_cases(self, *, limit: int | None = None) -> list[CaseRow]:
         return self.store.list_cases(limit=limit)
@@ -114,301 +134,27 @@ class ChecklistService(SigningUseCases):
         state = self.state(case_id)
         return unacknowledged(state) if pending_only else warnings(state)
 
-    def blocking_gates(self, *, case_id: str, step: str, level: str | None = None, side: str | None = None):
+    def blocking_gates(
+        self, *, case_id: str, step: str, level: str | None = None, side: str | None = None
+    ) -> list[Gate]:
         """The hard stops that would refuse this step now (for showing them before a tap)."""
         state = self.state(case_id)
         return closed_gates(state, state.template.step(step), level, side, self.clock.now())
 
-    # -- use cases -----------------------------------------------------------------------------
-    def start_case(
-        self,
-        *,
-        patient: Mapping[str, Any],
-        procedure: str,
-        levels: Any,
-        indication: str,
-        team: Mapping[str, Any],
-        icd10: Any = (),
-        indication_detail: str = "",
-        screen: Mapping[str, Any] | None = None,
-    ) -> CaseState:
-        """Open a new case from its set-up. The contraindication screen raises warnings, not blocks."""
-        now = self.clock.now()
-        setup = build_setup(
-            patient=patient,
-            procedure=procedure,
-            levels=levels,
-            indication=indication,
-            team=team,
-            icd10=icd10,
-            indication_detail=indication_detail,
-            screen=screen,
-            today=now.astimezone().date(),
-        )
-        template = self.templates.get(setup.procedure)
-        if template is None:
-            raise Refusal("procedure", f"no template installed for {setup.procedure}")
-        case_id = self.store.next_case_id(now.astimezone().date())
-        event = Event(
-            case_id=case_id,
-            seq=1,
-            kind=ev.CASE_STARTED,
-            clinical_time=now,
-            recorded_time=now,
-            actor=setup.team.nurse,
-            values={"setup": setup.to_dict(), "template": {"id": template.id, "version": template.version}},
-        )
-        row = {
-            "id": case_id,
-            "created": ev.format_time(now),
-            "service_date": now.astimezone().date().isoformat(),
-            "patient_name": setup.patient.name,
-            "mrn": setup.patient.mrn,
-            "procedure": setup.procedure,
-            "levels": " ".join(setup.level_names),
-            "status": "in_progress",
-        }
-        stored = self.store.append(case_id, [event], case_row=row)
-        state = CaseState(template, self.catalogue, self.settings)
-        state.apply(stored[0])
-        self._remember(state)
-        return state
+    # -- use cases: the facade's names for the composed parts' methods ------------------------------
+    start_case = _delegate("steps", "start_case")
+    record_step = _delegate("steps", "record_step")
+    mark_not_applicable = _delegate("steps", "mark_not_applicable")
+    correct = _delegate("steps", "correct")
+    retract = _delegate("steps", "retract")
+    override_gate = _delegate("steps", "override_gate")
+    acknowledge_warning = _delegate("steps", "acknowledge_warning")
+    acknowledge_alarm = _delegate("steps", "acknowledge_alarm")
+    change_staff = _delegate("steps", "change_staff")
+    record_findings = _delegate("signing", "record_findings")
+    sign = _delegate("signing", "sign")
+    add_addendum = _delegate("signing", "add_addendum")
+    add_staff = _delegate("staff_directory", "add")
 
-    def record_step(
-        self,
-        *,
-        case_id: str,
-        step: str,
-        level: str | None = None,
-        side: str | None = None,
-        values: Mapping[str, Any] | None = None,
-        clinical_time: datetime | None = None,
-        late_reason: str | None = None,
-        override_reason: str | None = None,
-        actor: str | None = None,
-    ) -> CaseState:
-        """Tick a step (with its values). Closed gates refuse it unless `override_reason` is given."""
-        state = self._writable(case_id)
-        spec = self._spec(state, step)
-        check_instance(state, spec, level, side)
-        if spec.repeat != "any" and state.instance(step, level, side).status != PENDING:
-            raise Refusal("step", f"'{spec.title}' is already recorded; correct or retract that entry instead")
-        now = self.clock.now()
-        when = moment(clinical_time) or now
-        check_clinical_time(state, when, now, step=step)
-        late = check_late_entry(state, when, now, late_reason)
-        clean = validate_values(state, spec, values or {}, when)
-        gates = closed_gates(state, spec, level, side, when)
-        lot_gate = expired_lot_gate(spec, clean, when)
-        gates += [lot_gate] if lot_gate else []
-        who = self._actor(state, actor)
-        drafts = []
-        if gates:
-            if not override_reason:
-                raise GateClosed(gates)
-            why = reason_text(override_reason, "override_reason")
-            drafts += [
-                Draft(ev.GATE_OVERRIDE, who, when, step, level, side, {"gate": g.id, "message": g.message}, why)
-                for g in gates
-            ]
-        drafts.append(Draft(ev.STEP_DONE, who, when, step, level, side, clean, late_reason=late))
-        return self._append(state, drafts)
-
-    def mark_not_applicable(
-        self,
-        *,
-        case_id: str,
-        step: str,
-        reason: str,
-        level: str | None = None,
-        side: str | None = None,
-        actor: str | None = None,
-    ) -> CaseState:
-        """Mark a pending step as not applicable, with the reason (e.g. no antibiotic indicated)."""
-        state = self._writable(case_id)
-        spec = self._spec(state, step)
-        if spec.repeat == "any":
-            raise Refusal("step", f"'{spec.title}' is recorded when it happens; there is nothing to mark")
-        check_instance(state, spec, level, side)
-        if state.instance(step, level, side).status != PENDING:
-            raise Refusal("step", f"'{spec.title}' is already recorded; correct or retract that entry instead")
-        why = reason_text(reason, "reason")
-        now = self.clock.now()
-        draft = Draft(ev.NOT_APPLICABLE, self._actor(state, actor), now, step, level, side, {}, why)
-        return self._append(state, [draft])
-
-    def correct(
-        self,
-        *,
-        case_id: str,
-        seq: int,
-        reason: str,
-        values: Mapping[str, Any] | None = None,
-        clinical_time: datetime | None = None,
-        actor: str | None = None,
-    ) -> CaseState:
-        """Correct a recorded step: a new event referring to the original, which stays in the log."""
-        state = self._writable(case_id)
-        entry = self._live_entry(state, seq)
-        spec = state.step_spec_of(entry)
-        why = reason_text(reason, "reason")
-        now = self.clock.now()
-        when = moment(clinical_time) or entry.clinical_time
-        if clinical_time is not None:
-            check_clinical_time(state, when, now, step=spec.id)
-        if entry.status == "done":
-            clean = validate_values(state, spec, entry.values if values is None else values)
-        elif values:
-            raise Refusal("values", "a step marked not applicable has no values; retract it and record the step")
-        else:
-            clean = {}
-        if clean == entry.values and when == entry.clinical_time:
-            raise Refusal("values", "the correction changes nothing")
-        e = entry.event
-        draft = Draft(ev.CORRECTION, self._actor(state, actor), when, e.step, e.level, e.side, clean, why, ref=seq)
-        return self._append(state, [draft])
-
-    def retract(self, *, case_id: str, seq: int, reason: str, actor: str | None = None) -> CaseState:
-        """Withdraw a recorded step (it returns to pending); the original stays in the log."""
-        state = self._writable(case_id)
-        entry = self._live_entry(state, seq)
-        why = reason_text(reason, "reason")
-        e = entry.event
-        draft = Draft(
-            ev.RETRACTION, self._actor(state, actor), self.clock.now(), e.step, e.level, e.side, {}, why, ref=seq
-        )
-        return self._append(state, [draft])
-
-    def override_gate(
-        self,
-        *,
-        case_id: str,
-        step: str,
-        gate: str,
-        reason: str,
-        level: str | None = None,
-        side: str | None = None,
-        actor: str | None = None,
-    ) -> CaseState:
-        """Open a hard stop with a reason (printed in the note). Level/side None cover every instance."""
-        state = self._writable(case_id)
-        spec = self._spec(state, step)
-        known = {g.id: g for g in spec.gates}
-        if not isinstance(gate, str) or gate not in known:
-            raise Refusal("gate", f"'{spec.title}' has no gate {gate!r}")
-        check_scope(state, spec, level, side)
-        why = reason_text(reason, "reason")
-        values = {"gate": gate, "message": known[gate].message}
-        draft = Draft(ev.GATE_OVERRIDE, self._actor(state, actor), self.clock.now(), step, level, side, values, why)
-        return self._append(state, [draft])
-
-    def acknowledge_warning(self, *, case_id: str, warning_id: str, actor: str | None = None) -> CaseState:
-        """Record that a warning was seen and accepted (who and when)."""
-        state = self._writable(case_id)
-        found = {w.id: w for w in unacknowledged(state)}
-        if not isinstance(warning_id, str) or warning_id not in found:
-            raise Refusal("warning", f"no unacknowledged warning {warning_id!r}")
-        values = {"warning": warning_id, "message": found[warning_id].message}
-        draft = Draft(ev.WARNING_ACKNOWLEDGED, self._actor(state, actor), self.clock.now(), values=values)
-        return self._append(state, [draft])
-
-    def acknowledge_alarm(self, *, case_id: str, alarm_id: str, actor: str | None = None) -> CaseState:
-        """Silence an alarm for good: logged with who and when; it does not repeat."""
-        state = self._writable(case_id)
-        raised = {a.id: a for a in alarms(state, self.clock.now())}
-        if not isinstance(alarm_id, str) or alarm_id not in raised:
-            raise Refusal("alarm", f"no active alarm {alarm_id!r}")
-        alarm = raised[alarm_id]
-        values = {"alarm": alarm_id, "priority": alarm.priority, "message": alarm.message}
-        draft = Draft(ev.ALARM_ACKNOWLEDGED, self._actor(state, actor), self.clock.now(), values=values)
-        return self._append(state, [draft])
-
-    def change_staff(
-        self, *, case_id: str, role: str, name: str, reason: str = "handover", actor: str | None = None
-    ) -> CaseState:
-        """Hand over a role (the signed-in nurse, the operator...). Later entries carry the new name."""
-        state = self._writable(case_id)
-        if not isinstance(role, str) or role not in ROLES:
-            raise Refusal("role", f"must be one of {', '.join(ROLES)}")
-        person = clean_name(name, "name")
-        values = {"role": role, "name": person, "previous": state.current_nurse if role == "nurse" else ""}
-        draft = Draft(
-            ev.STAFF_CHANGE, self._actor(state, actor), self.clock.now(), values=values, reason=reason_text(reason)
-        )
-        return self._append(state, [draft])
-
-    # -- internals -----------------------------------------------------------------------------
-    def _remember(self, state: CaseState) -> None:
-        """Keep the states of the most recently used cases (a demo of 10,000 cases stays small)."""
-        self._states[state.case_id] = state
-        self._states.move_to_end(state.case_id)
-        while len(self._states) > MAX_CACHED_CASES:
-            self._states.popitem(last=False)
-
-    def _writable(self, case_id: str) -> CaseState:
-        state = self.state(case_id)
-        if state.locked:
-            raise Refusal("case", "the case is signed and locked; add an addendum instead")
-        return state
-
-    @staticmethod
-    def _spec(state: CaseState, step: str):
-        if not isinstance(step, str) or not state.template.has_step(step):
-            raise Refusal("step", f"{step!r} is not a step of {state.template.name}")
-        return state.template.step(step)
-
-    @staticmethod
-    def _actor(state: CaseState, actor: str | None) -> str:
-        # A name typed now is checked as a name; the nurse on record was checked when recorded.
-        return clean_name(actor, "actor") if actor is not None else clean_text(state.current_nurse, "actor")
-
-    @staticmethod
-    def _live_entry(state: CaseState, seq: Any):
-        entry = state.entry_for(seq) if isinstance(seq, int) and not isinstance(seq, bool) else None
-        if entry is None:
-            raise Refusal("seq", f"event {seq!r} is not a recorded step of this case")
-        if entry.retracted:
-            raise Refusal("seq", f"event {seq} was retracted; record the step again instead")
-        return entry
-
-    def _append(self, state: CaseState, drafts: list[Draft]) -> CaseState:
-        """Store the drafts as one transaction; only then does the cached state show them."""
-        now = self.clock.now()
-        base = len(state.events)
-        new = [
-            Event(
-                case_id=state.case_id,
-                seq=base + i,
-                kind=d.kind,
-                clinical_time=d.clinical_time or now,
-                recorded_time=now,
-                actor=d.actor,
-                step=d.step,
-                level=d.level,
-                side=d.side,
-                values=dict(d.values or {}),
-                reason=d.reason,
-                late_reason=d.late_reason,
-                ref=d.ref,
-            )
-            for i, d in enumerate(drafts, start=1)
-        ]
-        # Fold first to learn the new status, so the cases row changes in the same transaction;
-        # if the write fails the cached state is dropped and reread from disk, so nothing unsaved shows.
-        try:
-            for event in new:
-                state.apply(event)
-            stored = self.store.append(state.case_id, new, status=state.status)
-        except Exception:
-            state.rebuild(state.events[:base])  # back to exactly what is on disk
-            raise
-        state.events[-len(stored) :] = stored
-        return state
-
-
-def _existing(path: Path) -> Path | None:
-    return path if path.is_file() else None
-
-
-def _site_products() -> Path | None:
-    return _existing(paths.site_products_path())
+    def staff(self, role: str | None = None) -> list[dict]:
+        return self.staff_directory.people(role)

@@ -1,40 +1,25 @@
-"""Closing a case: the operator's findings, signatures (with PINs), addenda and the staff list."""
+"""Closing a case: the operator's findings, the signatures (with PINs) and addenda."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .caselog import CaseLog
 from .domain import events as ev
 from .domain.errors import Refusal
-from .domain.pins import hash_pin, verify_pin
 from .domain.setup import clean_name, clean_text
 from .domain.state import PENDING, CaseState
 from .domain.warnings import unacknowledged
 from .inputs import Draft, reason_text
+from .staff_directory import StaffDirectory
 
-if TYPE_CHECKING:
-    from .domain.clock import Clock
-    from .store import Store
-
-ROLES = ("nurse", "operator", "anaesthesia", "assistant")
 MEANINGS = ("performed", "reviewed", "approved")
 DEFAULT_MEANING = {"nurse": "performed", "operator": "approved"}
 
 
 class SigningUseCases:
-    """The use cases that close a case, mixed into ChecklistService (which provides the plumbing)."""
+    """The use cases that close a case, over the case log and the staff directory (for PINs)."""
 
-    store: Store
-    clock: Clock
-
-    def state(self, case_id: str) -> CaseState:  # pragma: no cover - provided by ChecklistService
-        raise NotImplementedError
-
-    def _writable(self, case_id: str) -> CaseState:  # pragma: no cover - provided by ChecklistService
-        raise NotImplementedError
-
-    def _append(self, state: CaseState, drafts: list[Draft]) -> CaseState:  # pragma: no cover
-        raise NotImplementedError
+    def __init__(self, log: CaseLog, staff: StaffDirectory) -> None:
+        self.log, self.staff = log, staff
 
     def record_findings(
         self,
@@ -49,7 +34,7 @@ class SigningUseCases:
         actor: str | None = None,
     ) -> CaseState:
         """The operator's findings, complications, blood loss, condition and disposition for the note."""
-        state = self._writable(case_id)
+        state = self.log.writable(case_id)
         if ebl_ml is not None and (isinstance(ebl_ml, bool) or not isinstance(ebl_ml, (int, float))):
             raise Refusal("ebl_ml", "estimated blood loss must be a number of mL")
         if ebl_ml is not None and not 0 <= ebl_ml <= 5000:
@@ -62,15 +47,17 @@ class SigningUseCases:
             "disposition": clean_text(disposition, "disposition", required=False),
             "postop_diagnosis": clean_text(postop_diagnosis, "postop_diagnosis", 500, required=False),
         }
-        who = actor or state.setup.team.operator if state.setup else actor
-        draft = Draft(ev.FINDINGS, (clean_name if actor else clean_text)(who, "actor"), self.clock.now(), values=values)
-        return self._append(state, [draft])
+        who = actor or (state.setup.team.operator if state.setup else None)
+        draft = Draft(
+            ev.FINDINGS, (clean_name if actor else clean_text)(who, "actor"), self.log.clock.now(), values=values
+        )
+        return self.log.append(state, [draft])
 
     def sign(
         self, *, case_id: str, name: str, role: str, meaning: str | None = None, pin: str | None = None
     ) -> CaseState:
         """Sign the record: the nurse first (all steps answered), then the operator, which locks it."""
-        state = self._writable(case_id)
+        state = self.log.writable(case_id)
         if not isinstance(role, str) or role not in DEFAULT_MEANING:
             raise Refusal("role", "only the nurse and the operator sign")
         meaning = meaning or DEFAULT_MEANING[role]
@@ -78,35 +65,21 @@ class SigningUseCases:
             raise Refusal("meaning", f"must be one of {', '.join(MEANINGS)}")
         person = clean_name(name, "name")
         self._check_can_sign(state, role, person)
-        self._check_pin(person, role, pin)
+        self.staff.check_pin(person, role, pin)
         values = {"name": person, "role": role, "meaning": meaning}
-        draft = Draft(ev.SIGNATURE, person, self.clock.now(), values=values)
-        return self._append(state, [draft])
+        draft = Draft(ev.SIGNATURE, person, self.log.clock.now(), values=values)
+        return self.log.append(state, [draft])
 
     def add_addendum(self, *, case_id: str, text: str, reason: str, author: str) -> CaseState:
         """After signing, the only way to add to a case: a dated, attributed addendum with a reason."""
-        state = self.state(case_id)
+        state = self.log.state(case_id)
         if not state.locked:
             raise Refusal("case", "the case is not signed yet: record or correct the step directly")
         values = {"text": clean_text(text, "text", 4000)}
         draft = Draft(
-            ev.ADDENDUM, clean_name(author, "author"), self.clock.now(), values=values, reason=reason_text(reason)
+            ev.ADDENDUM, clean_name(author, "author"), self.log.clock.now(), values=values, reason=reason_text(reason)
         )
-        return self._append(state, [draft])
-
-    # -- staff list ----------------------------------------------------------------------------
-    def add_staff(self, *, name: str, role: str, pin: str | None = None) -> int:
-        """Add someone to the site staff list; a PIN, if set, is stored only as a salted slow hash."""
-        if not isinstance(role, str) or role not in ROLES:
-            raise Refusal("role", f"must be one of {', '.join(ROLES)}")
-        person = clean_name(name, "name")
-        if any(p["name"] == person and p["role"] == role for p in self.store.list_staff(active_only=False)):
-            raise Refusal("name", f"{person} is already on the staff list as {role}")
-        return self.store.add_staff(person, role, hash_pin(pin) if pin is not None and pin != "" else None)
-
-    def staff(self, role: str | None = None) -> list[dict]:
-        people = self.store.list_staff()
-        return [p for p in people if role is None or p["role"] == role]
+        return self.log.append(state, [draft])
 
     def _check_can_sign(self, state: CaseState, role: str, person: str) -> None:
         if state.signature(role):
@@ -132,11 +105,3 @@ class SigningUseCases:
         operators |= {str(e.values.get("name")) for e in state.staff_changes if e.values.get("role") == "operator"}
         if person not in operators:
             raise Refusal("name", f"{person} is not the operator of this case")
-
-    def _check_pin(self, person: str, role: str, pin: str | None) -> None:
-        match = next((p for p in self.store.list_staff() if p["name"] == person and p["role"] == role), None)
-        if match is None or not match["has_pin"]:
-            return
-        stored = self.store.staff_pin_hash(match["id"])
-        if not pin or not stored or not verify_pin(pin, stored):
-            raise Refusal("pin", "the PIN is not correct")

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import events as ev
 from .catalogue import Catalogue
+from .changes import Changes
 from .events import Event
 from .settings import Settings
 from .setup import CaseSetup
@@ -96,21 +97,45 @@ def instance_suffix(level: str | None, side: str | None) -> str:
 class CaseState:
     """Everything derived from a case's events. Built by `apply`-ing events in order.
 
-    The state is mutable only through `apply`, so the service can keep one per open case and
-    add each new event once it is durably stored: the cost of a step does not grow with the case.
+    A state handed out by the service is a snapshot: `frozen`, never changed again, with
+    `changes` saying what the use case that produced it appended. The service makes the next
+    snapshot with `successor()` (a copy the new events are folded into), so the cost of a step does
+    not grow with the case and a snapshot someone holds never shows an unsaved event.
     """
 
     def __init__(self, template: Template, catalogue: Catalogue, settings: Settings) -> None:
         self.template = template
         self.catalogue = catalogue
         self.settings = settings
+        self.frozen = False
+        self.changes: Changes | None = None
         self._reset()
 
-    def rebuild(self, events: list[Event]) -> None:
-        """Forget everything and fold `events` again (used to undo an event whose write failed)."""
-        self._reset()
-        for event in events:
-            self.apply(event)
+    def successor(self) -> CaseState:
+        """An unfrozen copy to fold new events into; this snapshot stays exactly as it is."""
+        twin = CaseState(self.template, self.catalogue, self.settings)
+        twin.case_id, twin.setup, twin.current_nurse = self.case_id, self.setup, self.current_nurse
+        twin.events = list(self.events)
+        entries = {seq: Entry(e.event, list(e.corrections), e.retraction) for seq, e in self.entries_by_seq.items()}
+        twin.entries_by_seq = entries
+        twin.instances = [
+            StepInstance(i.spec, i.level, i.side, [entries[e.seq] for e in i.entries]) for i in self.instances
+        ]
+        twin._index = {inst.key: inst for inst in twin.instances}
+        twin.records = {step: [entries[e.seq] for e in found] for step, found in self.records.items()}
+        twin.overrides = list(self.overrides)
+        twin.acknowledged_warnings = dict(self.acknowledged_warnings)
+        twin.acknowledged_alarms = dict(self.acknowledged_alarms)
+        twin.staff_changes = list(self.staff_changes)
+        twin.findings = self.findings
+        twin.signatures = list(self.signatures)
+        twin.addenda = list(self.addenda)
+        return twin
+
+    def freeze(self, changes: Changes | None = None) -> CaseState:
+        """Publish this state as a snapshot: from now on `apply` refuses."""
+        self.frozen, self.changes = True, changes
+        return self
 
     def _reset(self) -> None:
         self.case_id = ""
@@ -131,7 +156,9 @@ class CaseState:
 
     # -- folding -----------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
-        """Add one stored event to the state."""
+        """Add one event to the state (never to a published snapshot)."""
+        if self.frozen:
+            raise RuntimeError("a published case snapshot never changes; fold into its successor()")
         handler = _HANDLERS.get(event.kind)
         if handler is None:
             raise ValueError(f"unknown event kind {event.kind!r} (seq {event.seq})")

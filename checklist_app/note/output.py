@@ -54,11 +54,7 @@ def write_private(target: Path, data: bytes, *, protected: Iterable[Path] = ()) 
 
 def database_files(service) -> tuple[Path, ...]:
     """The database of `service` and its companion files (journal, WAL, shared memory, lock)."""
-    path = getattr(getattr(service, "store", None), "path", None)
-    if path is None:
-        return ()
-    live = Path(path)
-    return (live, *(live.with_name(live.name + suffix) for suffix in ("-wal", "-shm", "-journal", ".lock")))
+    return tuple(service.records.database_files())
 
 
 def _same(target: Path, other: Path) -> bool:

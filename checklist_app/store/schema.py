@@ -12,7 +12,8 @@ from checklist_app.store.errors import StoreError, StoreTooNew, corrupt
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-TABLES = frozenset({"cases", "events", "staff", "meta"})
+TABLES = frozenset({"cases", "events", "staff", "meta"})  # what every version since the first has
+TABLES_BY_VERSION = {1: TABLES, 2: TABLES | {"outbox", "hub_marks"}}
 
 
 def _create_everything(db: Database) -> None:
@@ -71,8 +72,45 @@ def _create_everything(db: Database) -> None:
     db.table("meta").create({"key": str, "value": str}, pk="key")
 
 
+def _outbox(db: Database) -> None:
+    """Migration 2: messages waiting for the outside world, and how far each case reached the hub.
+
+    An outbox row is written in the same transaction as the events that cause it, so a message is
+    never lost and never sent for an event that was not stored. `dedupe_key` makes a second enqueue
+    of the same message (same channel, case and document version) impossible.
+    """
+    db.table("outbox").create(
+        {
+            "id": int,
+            "channel": str,  # "mllp" (HL7 v2 MDM) or "fhir" (transaction bundle)
+            "kind": str,  # what to build: "mdm", "fhir_bundle"
+            "case_id": str,
+            "upto_seq": int,  # the message is built from the case's events 1..upto_seq
+            "dedupe_key": str,
+            "created": str,
+            "status": str,  # waiting, sent, parked (rejected: needs a person)
+            "attempts": int,
+            "next_attempt": str,
+            "last_error": str,
+            "sent": str,
+        },
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+        not_null={"channel", "kind", "case_id", "upto_seq", "dedupe_key", "created", "status", "attempts"},
+        defaults={"status": "waiting", "attempts": 0},
+    )
+    db.table("outbox").create_index(["dedupe_key"], index_name="outbox_dedupe", unique=True)
+    db.table("outbox").create_index(["status", "next_attempt"], index_name="outbox_due")
+    db.table("hub_marks").create(
+        {"case_id": str, "pushed_seq": int, "pushed_hash": str, "updated": str},
+        pk="case_id",
+        foreign_keys=[("case_id", "cases", "id")],
+        not_null={"pushed_seq", "pushed_hash", "updated"},
+    )
+
+
 # Append only: never edit or reorder a migration that has shipped.
-MIGRATIONS: list[Callable[[Database], None]] = [_create_everything]
+MIGRATIONS: list[Callable[[Database], None]] = [_create_everything, _outbox]
 LATEST = len(MIGRATIONS)
 
 
@@ -92,7 +130,7 @@ def existing_version(db: sqlite3.Connection | Database, path: Path) -> int:
             f"The database {path} was made by a newer version of the program (schema {version}, "
             f"this one knows {LATEST}). It has not been changed; open it with the newer version."
         )
-    if version > 0 and not tables >= TABLES:
+    if version > 0 and not tables >= TABLES_BY_VERSION.get(version, TABLES):
         raise corrupt(path, "its tables are missing")
     return version
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from checklist_app.domain.events import ADDENDUM, GENESIS_HASH, Event
 from checklist_app.store import files, schema
 from checklist_app.store.errors import StoreError, StoreReadOnly, corrupt, read_only, translated
+from checklist_app.store.outbox import Outbound, OutboxRow, enqueue, outbox_rows
 from checklist_app.store.rows import CASE_COLUMNS, CaseRow, Problem, case_record, event_to_row, row_to_event
 from checklist_app.store.staff import StaffAndSettings
 from checklist_app.store.verify import verify_database, verify_one_case
@@ -47,6 +49,8 @@ class Store(StaffAndSettings):
         self._status: OrderedDict[str, str | None] = OrderedDict()  # signed cases take addenda only
         self._lock: files.WriterLock | None = None
         self._conn: sqlite3.Connection | None = None
+        self._owner = threading.get_ident()  # the one thread that may write
+        self.version = 0
         self._db: Database | None = None
         new = files.is_new_file(self.path)
         if readonly and new:
@@ -79,13 +83,15 @@ class Store(StaffAndSettings):
             conn.execute("PRAGMA foreign_keys = ON")
             # Read-only checks first: a file that is not ours must not be touched, not even its header.
             version = schema.existing_version(conn, self.path)
-            if self.readonly and version < schema.LATEST:
-                raise StoreError(f"The database {self.path} has an older layout; open it once for writing to upgrade.")
+            # Read-only, an older layout is read as it is (cases and events never changed shape);
+            # only a writer upgrades it.
+            self.version = version
             conn.execute("PRAGMA synchronous = FULL")
             if not self.readonly:
                 conn.execute("PRAGMA journal_mode = WAL")
                 if version < schema.LATEST:
                     self._migrate(version)
+                    self.version = schema.LATEST
             if max_page_count is not None:
                 conn.execute(f"PRAGMA max_page_count = {int(max_page_count):d}")
         if not self.readonly:
@@ -140,6 +146,10 @@ class Store(StaffAndSettings):
         """BEGIN IMMEDIATE ... COMMIT; on any error everything is rolled back and re-raised."""
         if self.readonly:
             raise StoreReadOnly(f"The database {self.path} is open read-only; nothing can be saved in this window.")
+        if threading.get_ident() != self._owner:
+            # One writer, one thread: a background worker reads through its own read-only Store and
+            # hands what it must write back to the thread that opened this one.
+            raise RuntimeError(f"the store of {self.path} writes only from the thread that opened it")
         conn = self._connection()
         with translated(self.path):
             conn.execute("BEGIN IMMEDIATE")
@@ -179,10 +189,14 @@ class Store(StaffAndSettings):
         *,
         case_row: dict[str, Any] | None = None,
         status: str | None = None,
+        outbox: Sequence[Outbound] = (),
     ) -> list[Event]:
-        """Durably add `events` (and a new case record, or a status) in one transaction.
+        """Durably add `events` (and a new case record, or a status, and the messages they cause) in
+        one transaction. Returns the events linked into the case's hash chain, only after COMMIT.
 
-        Returns the events linked into the case's hash chain, only after COMMIT succeeded.
+        `outbox` rows are enqueued in the same transaction as the events that cause them, so a
+        message exists exactly when its events do; a second enqueue of the same message (same
+        `dedupe_key`) is refused and rolls the whole transaction back.
         """
         events = list(events)
         strangers = [event.seq for event in events if event.case_id != case_id]
@@ -202,6 +216,8 @@ class Store(StaffAndSettings):
                 conn.execute(
                     f"INSERT INTO events ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
                 )
+            for message in outbox:
+                enqueue(conn, case_id, message)
             new_head = (head[0] + len(chained), chained[-1].hash) if chained else head
             if chained or status is not None:
                 conn.execute(
@@ -274,6 +290,13 @@ class Store(StaffAndSettings):
             if not self.case_exists(candidate):
                 return candidate
             number += 1
+
+    def outbox(self, *, statuses: tuple[str, ...] = ()) -> list[OutboxRow]:
+        """The outbox, oldest first (only `statuses` if given); empty on a database older than it."""
+        if self.version < 2:
+            return []
+        with translated(self.path):
+            return outbox_rows(self._connection(), statuses)
 
     # -- integrity, backup, lifetime ------------------------------------------------------------
 

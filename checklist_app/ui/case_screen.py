@@ -256,7 +256,7 @@ class CaseScreen(QWidget):
     def _check_integrity(self, case_id: str) -> None:
         """Re-walk the case's hash chain when it opens: an edited, deleted, inserted or reordered
         event is shown at once, not only when IT runs `checklist-app verify`."""
-        problems = self.service.store.verify_case(case_id)
+        problems = self.service.records.verify_case(case_id)
         if not problems:
             self.tamper_banner.clear_message()
             return

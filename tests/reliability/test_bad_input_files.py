@@ -76,7 +76,10 @@ def mutated(draw: st.DrawFn, original: dict[str, Any]) -> dict[str, Any]:
     """The shipped data with one to three values replaced, deleted or added anywhere in it."""
     data = copy.deepcopy(original)
     for _ in range(draw(st.integers(1, 3))):
-        where = draw(st.sampled_from(paths_in(data)))
+        places = paths_in(data)
+        if not places:  # an earlier mutation left nothing to change (e.g. both tables replaced)
+            break
+        where = draw(st.sampled_from(places))
         parent: Any = data
         for key in where[:-1]:
             parent = parent[key]
