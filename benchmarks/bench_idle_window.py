@@ -73,7 +73,7 @@ def main() -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from checklist_app.app import build_window
+    from checklist_app.ui.window import build_window
 
     app = QApplication(["bench_idle_window"])
     folder = Path(tempfile.mkdtemp(prefix="checklist-idle-"))

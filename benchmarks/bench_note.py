@@ -81,7 +81,7 @@ def in_other_scripts(state, service) -> object:
     people += [*setup.team.assistants, *(str(e.values.get("name")) for e in state.staff_changes)]
     names = dict(zip(dict.fromkeys(p for p in people if p), OTHER_SCRIPTS * 3, strict=False))
     events = [replace(e, actor=names.get(e.actor, e.actor), values=_swap(dict(e.values), names)) for e in state.events]
-    return fold(events, state.template, service.catalogue, service.settings)
+    return fold(events, state.template, service.catalogue, service.settings, service.site.coding)
 
 
 def _swap(value, names: dict[str, str]):

@@ -6,6 +6,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from .domain.alarms import AlarmPolicyError
 from .domain.catalogue import CatalogueError
 from .domain.settings import SettingsError
 from .domain.template import TemplateError
@@ -13,7 +14,7 @@ from .store import StoreError
 
 APP_NAME = "checklist-app"
 # What can go wrong before the window exists, each with a one-line message for a person.
-STARTUP_ERRORS = (StoreError, SettingsError, CatalogueError, TemplateError, OSError)
+STARTUP_ERRORS = (StoreError, SettingsError, CatalogueError, TemplateError, AlarmPolicyError, OSError)
 
 
 def _application():
@@ -24,17 +25,6 @@ def _application():
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName("Room checklist")
     return app
-
-
-def build_window(service, settings=None, *, sound_player=None):
-    """The room window over `service`. Tests pass a QSettings in tmp_path and a fake sound player."""
-    from PySide6.QtCore import QSettings
-
-    from .ui.main_window import MainWindow
-    from .ui.theme import load_fonts
-
-    load_fonts()
-    return MainWindow(service, settings if settings is not None else QSettings(), sound_player=sound_player)
 
 
 def startup_error_window(message: str):
@@ -72,10 +62,13 @@ def open_room(db_path, *, settings=None):
     (benchmarks/bench_startup.py) times exactly this path.
     """
     from .service import ChecklistService  # Qt-free modules first: PySide6 inspects every
-    from .store import open_store  # module imported after it, which would cost more here
+    from .site import load_site_config  # module imported after it, which would cost more here
+    from .store import open_store
+    from .ui.window import build_window
 
     app = _application()
-    service = ChecklistService(open_store(Path(db_path)))
+    site = load_site_config()  # a broken site file stops here, before the database is touched
+    service = ChecklistService(open_store(Path(db_path)), site=site)
     try:
         window = build_window(service, settings)
         window.show()
@@ -131,9 +124,6 @@ def _report_unexpected(kind, value, tb) -> None:
 
 def selftest(db_path) -> int:
     """The deployment check for a new workstation (ui/selftest.py)."""
-    try:
-        from .ui.selftest import run_selftest
-    except ImportError:
-        print("checklist-app: error: the self-test is not installed in this version", file=sys.stderr)
-        return 1
+    from .ui.selftest import run_selftest
+
     return run_selftest(db_path)

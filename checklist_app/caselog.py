@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from .domain import events as ev
@@ -59,7 +60,7 @@ class CaseLog:
     def writable(self, case_id: str) -> CaseState:
         """The case, refused if the operator has signed it (only addenda then)."""
         state = self.state(case_id)
-        if state.locked:
+        if state.facts.locked:
             raise Refusal("case", "the case is signed and locked; add an addendum instead")
         return state
 
@@ -69,7 +70,7 @@ class CaseLog:
         stored = self.store.append(first.case_id, [first], case_row=row)
         state = self._fresh(procedure)
         state.apply(stored[0])
-        return self._publish(state.freeze(changes_of(first.case_id, stored, None, state.status)))
+        return self._publish(state.freeze(changes_of(first.case_id, stored, None, state.facts.status)))
 
     def append(self, state: CaseState, drafts: list[Draft]) -> CaseState:
         """Store the drafts as one transaction (with the messages they cause); the new snapshot."""
@@ -79,11 +80,11 @@ class CaseLog:
         trial = state.successor()  # what the case will be: its status goes in the same transaction
         for event in new:
             trial.apply(event)
-        stored = self.store.append(state.case_id, new, status=trial.status, outbox=self.outbox(trial, new))
+        stored = self.store.append(state.case_id, new, status=trial.facts.status, outbox=self.outbox(trial, new))
         after = state.successor()  # the published snapshot holds the events as stored (hashes included)
         for event in stored:
             after.apply(event)
-        return self._publish(after.freeze(changes_of(state.case_id, stored, state.status, after.status)))
+        return self._publish(after.freeze(changes_of(state.case_id, stored, state.facts.status, after.facts.status)))
 
     def forget(self) -> None:
         self._states.clear()
@@ -92,7 +93,7 @@ class CaseLog:
         template = self.site.templates.get(procedure)
         if template is None:
             raise Refusal("procedure", f"no template installed for {procedure}")
-        return CaseState(template, self.site.catalogue, self.site.settings)
+        return CaseState(template, self.site.catalogue, self.site.settings, self.site.coding)
 
     def _publish(self, state: CaseState) -> CaseState:
         """Keep the snapshots of the most recently used cases (a demo of 10,000 cases stays small)."""
@@ -103,7 +104,7 @@ class CaseLog:
         return state
 
 
-def _event(case_id: str, seq: int, draft: Draft, now) -> Event:
+def _event(case_id: str, seq: int, draft: Draft, now: datetime) -> Event:
     return Event(
         case_id=case_id,
         seq=seq,

@@ -126,11 +126,13 @@ def _one_line(text: str) -> str:
 
 def _open(db: Path, *, readonly: bool):
     from .service import ChecklistService
+    from .site import load_site_config
     from .store import open_store
 
     if readonly and not db.exists():
         raise CliError(f"no database at {db} (start the program or run 'checklist-app demo' first)")
-    return ChecklistService(open_store(db, readonly=readonly))
+    site = load_site_config()  # a broken site file is reported before the database is opened
+    return ChecklistService(open_store(db, readonly=readonly), site=site)
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -176,7 +178,7 @@ def _case_json(row) -> dict[str, Any]:
 
 
 def _status(code: str) -> str:
-    from .domain.state import STATUS_LABELS
+    from .domain.facts import STATUS_LABELS
 
     return STATUS_LABELS.get(code, code)
 
@@ -221,10 +223,12 @@ def cmd_demo(args: argparse.Namespace, db: Path) -> int:
     from .demo import simulate
     from .domain.clock import FakeClock
     from .service import ChecklistService
+    from .site import load_site_config
     from .store import open_store
 
     clock = FakeClock()
-    service = ChecklistService(open_store(db), clock=clock)
+    site = load_site_config()
+    service = ChecklistService(open_store(db), clock=clock, site=site)
     try:
         for result in simulate(service, clock, cases=args.cases, procedure=args.procedure, seed=args.seed):
             line = f"{result.case_id}  {result.procedure}  {result.levels}  {result.events} events"

@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from .domain.advisories import unacknowledged
+from .domain.alarms import alarms
 from .domain.clock import FakeClock
 from .domain.state import CaseState
-from .domain.timers import alarms, hardening_end, working_window
-from .domain.warnings import unacknowledged
+from .domain.timers import hardening_end, working_window
 from .service import ChecklistService
 
 # Obviously synthetic names in several scripts ("test", "sample", "example" in each language).
@@ -157,7 +158,7 @@ class CaseSimulator:
         final = self.state
         assert final.setup is not None
         return DemoResult(
-            final.case_id, name, procedure, " ".join(final.setup.level_names), len(final.events), final.status
+            final.case_id, name, procedure, " ".join(final.setup.level_names), len(final.events), final.facts.status
         )
 
     def _run_steps(self) -> None:
@@ -255,7 +256,7 @@ def _biopsy(sim: CaseSimulator, level, side) -> None:
 
 
 def _balloon_inflation(sim: CaseSimulator, level, side) -> None:
-    if not sim.state.balloon_kits:
+    if not sim.state.facts.kits:
         kit = sim.service.catalogue.balloons[1 % len(sim.service.catalogue.balloons)]
         sim.record(
             "balloon_kit",
@@ -267,7 +268,7 @@ def _balloon_inflation(sim: CaseSimulator, level, side) -> None:
             },
         )
     sim.wait(2, 5)
-    kit = sim.state.balloon_kits[-1]
+    kit = sim.state.facts.kits[-1]
     pressure = sim.rng.choice((float(sim.rng.randint(120, 260)), f"{sim.rng.randint(9, 17)} atm"))
     values = {
         "kit": kit.seq,
@@ -280,7 +281,7 @@ def _balloon_inflation(sim: CaseSimulator, level, side) -> None:
 
 def _cement_injection(sim: CaseSimulator, level, side) -> None:
     state = sim.state
-    batch = state.batches[-1] if state.batches else None
+    batch = state.facts.batches[-1] if state.facts.batches else None
     window = None
     if batch is not None:
         window = working_window(state, batch)
@@ -296,7 +297,7 @@ def _cement_injection(sim: CaseSimulator, level, side) -> None:
                 "room_temperature": 21.0,
             },
         )
-        batch = sim.state.batches[-1]
+        batch = sim.state.facts.batches[-1]
         window = working_window(sim.state, batch)
         assert window is not None
         sim.clock.set(max(sim.clock.now(), window[0]))  # wait for dough time

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .domain.advisories import advisories
+from .domain.alarms import alarms
+from .domain.chronology import LATE_REASONS
 from .domain.events import format_time
+from .domain.facts import STATUS_LABELS
 from .domain.present import describe_event, local_datetime, local_time
-from .domain.rules import LATE_REASONS
-from .domain.state import STATUS_LABELS
-from .domain.timers import alarms, timers
-from .domain.warnings import warnings
+from .domain.timers import timers
 
 
 def case_report(service, case_id: str) -> dict[str, Any]:
@@ -25,10 +26,10 @@ def case_report(service, case_id: str) -> dict[str, Any]:
         "patient_name": setup.patient.name,
         "setup": {"patient_name": setup.patient.name, **setup.to_dict()},
         "template": {"id": state.template.id, "version": state.template.version},
-        "status": state.status,
+        "status": state.facts.status,
         "progress": {"done": done, "total": total},
         "current_step": None if current is None else _key(current),
-        "milestones": {k: (format_time(v) if v else None) for k, v in state.milestones.items()},
+        "milestones": {k: (format_time(v) if v else None) for k, v in state.facts.milestones.items()},
         "steps": [
             {
                 **_key(inst),
@@ -42,7 +43,7 @@ def case_report(service, case_id: str) -> dict[str, Any]:
         ],
         "warnings": [
             {"id": w.id, "source": w.source, "message": w.message, "acknowledged": w.acknowledged_in(state)}
-            for w in warnings(state)
+            for w in advisories(state)
         ],
         "timers": [{"id": t.id, "label": t.label, "start": format_time(t.start)} for t in timers(state, now)],
         "alarms": [{"id": a.id, "priority": a.priority, "message": a.message} for a in alarms(state, now)],

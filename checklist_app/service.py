@@ -10,24 +10,29 @@ it the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from . import paths
 from .caselog import CaseLog, OutboxPolicy, no_messages
+from .domain.advisories import Advisory, advisories, unacknowledged
+from .domain.alarms import Alarm, alarms
+from .domain.catalogue import Catalogue
 from .domain.clock import Clock, SystemClock
-from .domain.rules import closed_gates
+from .domain.findings import Finding, RoomStatus, room_status
+from .domain.gates import closed_gates
+from .domain.settings import Settings
 from .domain.state import CaseState
-from .domain.template import Gate
-from .domain.timers import Alarm, Timer, alarms, timers
-from .domain.warnings import Warning, unacknowledged, warnings
+from .domain.template import Gate, Template
+from .domain.timers import Timer, timers
 from .inputs import Draft
 from .records import RecordKeeping
 from .signing import DEFAULT_MEANING, MEANINGS, SigningUseCases
 from .site import SiteConfig, load_site_config, load_templates
 from .staff_directory import ROLES, StaffDirectory
 from .steps import StepUseCases
-from .store import CaseRow, Store
+from .store import CaseRow, Store, StoreError
 
 __all__ = [
     "DEFAULT_MEANING",
@@ -35,7 +40,9 @@ __all__ = [
     "ROLES",
     "ChecklistService",
     "Draft",
+    "CaseRow",
     "SiteConfig",
+    "StoreError",
     "load_templates",
 ]
 
@@ -68,6 +75,8 @@ class ChecklistService:
             settings=overrides.pop("settings", None) or base.settings,
             catalogue=overrides.pop("catalogue", None) or base.catalogue,
             templates=dict(overrides.pop("templates", None) or base.templates),
+            alarm_policy=base.alarm_policy,
+            coding=base.coding,
         )
         if overrides:
             raise TypeError(f"unknown arguments: {', '.join(sorted(overrides))}")
@@ -79,7 +88,9 @@ class ChecklistService:
         self.records = RecordKeeping(store)
 
     @classmethod
-    def open(cls, db_path: Path | None = None, *, readonly: bool = False, clock: Clock | None = None):
+    def open(
+        cls, db_path: Path | None = None, *, readonly: bool = False, clock: Clock | None = None
+    ) -> ChecklistService:
         """Open the database at `db_path` (default: the per-user data directory) with site configuration."""
         from .store import open_store
 
@@ -100,15 +111,15 @@ class ChecklistService:
 
     # -- the site's configuration ------------------------------------------------------------------
     @property
-    def catalogue(self):
+    def catalogue(self) -> Catalogue:
         return self.site.catalogue
 
     @property
-    def settings(self):
+    def settings(self) -> Settings:
         return self.site.settings
 
     @property
-    def templates(self):
+    def templates(self) -> Mapping[str, Template]:
         return self.site.templates
 
     # -- queries -----------------------------------------------------------------------------------
@@ -130,9 +141,9 @@ class ChecklistService:
     def alarms(self, case_id: str) -> list[Alarm]:
         return alarms(self.state(case_id), self.clock.now())
 
-    def warnings(self, case_id: str, *, pending_only: bool = False) -> list[Warning]:
+    def warnings(self, case_id: str, *, pending_only: bool = False) -> list[Advisory]:
         state = self.state(case_id)
-        return unacknowledged(state) if pending_only else warnings(state)
+        return unacknowledged(state) if pending_only else advisories(state)
 
     def blocking_gates(
         self, *, case_id: str, step: str, level: str | None = None, side: str | None = None
@@ -140,6 +151,14 @@ class ChecklistService:
         """The hard stops that would refuse this step now (for showing them before a tap)."""
         state = self.state(case_id)
         return closed_gates(state, state.template.step(step), level, side, self.clock.now())
+
+    def room_status(self, case_id: str) -> RoomStatus:
+        """Timers, alarms, warnings to acknowledge and hard stops now: what the window's tick shows."""
+        return room_status(self.state(case_id), self.clock.now())
+
+    def findings(self, case_id: str) -> list[Finding]:
+        """Every hard stop, alarm and warning the rules raise on the case now."""
+        return self.room_status(case_id).findings()
 
     # -- use cases: the facade's names for the composed parts' methods ------------------------------
     start_case = _delegate("steps", "start_case")
@@ -156,5 +175,5 @@ class ChecklistService:
     add_addendum = _delegate("signing", "add_addendum")
     add_staff = _delegate("staff_directory", "add")
 
-    def staff(self, role: str | None = None) -> list[dict]:
+    def staff(self, role: str | None = None) -> list[dict[str, Any]]:
         return self.staff_directory.people(role)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from .caselog import CaseLog
 from .domain import events as ev
+from .domain.advisories import unacknowledged
 from .domain.errors import Refusal
 from .domain.setup import clean_name, clean_text
 from .domain.state import PENDING, CaseState
-from .domain.warnings import unacknowledged
 from .inputs import Draft, reason_text
 from .staff_directory import StaffDirectory
 
@@ -73,7 +73,7 @@ class SigningUseCases:
     def add_addendum(self, *, case_id: str, text: str, reason: str, author: str) -> CaseState:
         """After signing, the only way to add to a case: a dated, attributed addendum with a reason."""
         state = self.log.state(case_id)
-        if not state.locked:
+        if not state.facts.locked:
             raise Refusal("case", "the case is not signed yet: record or correct the step directly")
         values = {"text": clean_text(text, "text", 4000)}
         draft = Draft(
@@ -82,14 +82,10 @@ class SigningUseCases:
         return self.log.append(state, [draft])
 
     def _check_can_sign(self, state: CaseState, role: str, person: str) -> None:
-        if state.signature(role):
+        if state.facts.signature(role):
             raise Refusal("role", f"the {role} has already signed")
         if role == "nurse":
-            nurses = {state.current_nurse} | {
-                str(e.values.get("name")) for e in state.staff_changes if e.values.get("role") == "nurse"
-            }
-            nurses |= {state.setup.team.nurse} if state.setup else set()
-            if person not in nurses:
+            if person not in state.facts.held("nurse"):
                 raise Refusal("name", f"{person} is not a nurse of this case (hand over first)")
             pending = [i.label for i in state.instances if i.status == PENDING]
             if pending:
@@ -97,11 +93,9 @@ class SigningUseCases:
             if unacknowledged(state):
                 raise Refusal("warnings", "acknowledge every warning before signing")
             return
-        if not state.signature("nurse"):
+        if not state.facts.signature("nurse"):
             raise Refusal("case", "the nurse signs the record before the operator")
         if state.findings is None:
             raise Refusal("findings", "record the findings, complications and blood loss before signing")
-        operators = {state.setup.team.operator} if state.setup else set()
-        operators |= {str(e.values.get("name")) for e in state.staff_changes if e.values.get("role") == "operator"}
-        if person not in operators:
+        if person not in state.facts.held("operator"):
             raise Refusal("name", f"{person} is not the operator of this case")

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
+from .domain.alarms import AlarmPolicy, load_alarm_policy
 from .domain.catalogue import Catalogue, load_catalogue
+from .domain.coding import CodingTables, load_coding_tables
 from .domain.settings import Settings, load_settings
 from .domain.template import Template, load_template
 
@@ -24,6 +26,16 @@ class SiteConfig:
     settings: Settings = field(default_factory=Settings)
     catalogue: Catalogue = field(default_factory=Catalogue)
     templates: Mapping[str, Template] = field(default_factory=dict)
+    alarm_policy: AlarmPolicy = field(default_factory=lambda: load_alarm_policy(shipped_alarm_policy()))
+    coding: CodingTables = field(default_factory=lambda: load_coding_tables(shipped_coding_tables()))
+
+
+def shipped_alarm_policy() -> Path:
+    return paths.resources_dir() / "alarms.toml"
+
+
+def shipped_coding_tables() -> Path:
+    return paths.resources_dir() / "codes.toml"
 
 
 def load_templates(directory: Path | None = None) -> dict[str, Template]:
@@ -43,4 +55,6 @@ def load_site_config() -> SiteConfig:
             paths.resources_dir() / "products.toml", site_products if site_products.is_file() else None
         ),
         templates=load_templates(),
+        alarm_policy=load_alarm_policy(shipped_alarm_policy()),
+        coding=load_coding_tables(shipped_coding_tables()),
     )

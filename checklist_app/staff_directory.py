@@ -23,19 +23,19 @@ class StaffDirectory:
         if not isinstance(role, str) or role not in ROLES:
             raise Refusal("role", f"must be one of {', '.join(ROLES)}")
         person = clean_name(name, "name")
-        if any(p["name"] == person and p["role"] == role for p in self.store.list_staff(active_only=False)):
+        if any(p["name"] == person and p["role"] == role for p in self.store.staff.list_staff(active_only=False)):
             raise Refusal("name", f"{person} is already on the staff list as {role}")
-        return self.store.add_staff(person, role, hash_pin(pin) if pin is not None and pin != "" else None)
+        return self.store.staff.add_staff(person, role, hash_pin(pin) if pin is not None and pin != "" else None)
 
     def people(self, role: str | None = None) -> list[dict[str, Any]]:
         """Active staff (of `role`, if given) with id, name, role, has_pin and active."""
-        return [p for p in self.store.list_staff() if role is None or p["role"] == role]
+        return [p for p in self.store.staff.list_staff() if role is None or p["role"] == role]
 
     def check_pin(self, person: str, role: str, pin: str | None) -> None:
         """Refuse a signature whose signer has a PIN on the staff list and did not give it."""
-        match = next((p for p in self.store.list_staff() if p["name"] == person and p["role"] == role), None)
+        match = next((p for p in self.store.staff.list_staff() if p["name"] == person and p["role"] == role), None)
         if match is None or not match["has_pin"]:
             return
-        stored = self.store.staff_pin_hash(match["id"])
+        stored = self.store.staff.staff_pin_hash(match["id"])
         if not pin or not stored or not verify_pin(pin, stored):
             raise Refusal("pin", "the PIN is not correct")

@@ -13,21 +13,16 @@ from typing import Any
 
 from .caselog import CaseLog
 from .domain import events as ev
+from .domain.advisories import unacknowledged
+from .domain.alarms import alarms
+from .domain.chronology import check_clinical_time, check_late_entry
 from .domain.errors import Refusal
 from .domain.events import Event
-from .domain.rules import (
-    GateClosed,
-    check_clinical_time,
-    check_instance,
-    check_late_entry,
-    closed_gates,
-    expired_lot_gate,
-    validate_values,
-)
+from .domain.gates import GateClosed, closed_gates, expired_lot_gate
 from .domain.setup import build_setup, clean_name, clean_text
-from .domain.state import PENDING, CaseState
-from .domain.timers import alarms
-from .domain.warnings import unacknowledged
+from .domain.state import PENDING, CaseState, Entry
+from .domain.template import StepSpec
+from .domain.values import check_instance, validate_values
 from .inputs import Draft, check_scope, moment, reason_text
 from .staff_directory import ROLES
 
@@ -252,7 +247,7 @@ class StepUseCases:
         return self.log.append(state, [draft])
 
     @staticmethod
-    def _spec(state: CaseState, step: str):
+    def _spec(state: CaseState, step: str) -> StepSpec:
         if not isinstance(step, str) or not state.template.has_step(step):
             raise Refusal("step", f"{step!r} is not a step of {state.template.name}")
         return state.template.step(step)
@@ -263,7 +258,7 @@ class StepUseCases:
         return clean_name(actor, "actor") if actor is not None else clean_text(state.current_nurse, "actor")
 
     @staticmethod
-    def _live_entry(state: CaseState, seq: Any):
+    def _live_entry(state: CaseState, seq: Any) -> Entry:
         entry = state.entry_for(seq) if isinstance(seq, int) and not isinstance(seq, bool) else None
         if entry is None:
             raise Refusal("seq", f"event {seq!r} is not a recorded step of this case")

@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from checklist_app.app import build_window  # noqa: E402
 from checklist_app.demo import TYPICAL_VALUES
 from checklist_app.domain.choices import preselected  # noqa: E402
 from checklist_app.domain.clock import FakeClock  # noqa: E402
 from checklist_app.domain.timers import hardening_end, working_window  # noqa: E402
 from checklist_app.service import ChecklistService  # noqa: E402
 from checklist_app.store import open_store  # noqa: E402
+from checklist_app.ui.window import build_window  # noqa: E402
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 # The shared typical values; the time-out lists the whole team shown in the pictures.
@@ -76,14 +76,14 @@ class Scene:
                 return
             self.clock.advance(minutes=1)
             step = current.spec.id
-            if step == "balloon_inflation" and not service.state(case_id).balloon_kits:
+            if step == "balloon_inflation" and not service.state(case_id).facts.kits:
                 kit = {"product": "example_balloon_15", "lot": "BK12345", "expiry": "2028-01-31"}
                 self.record(case_id, "balloon_kit", kit)
             state = service.state(case_id)
             batch_field = state.template.step("cement_injection").field("batch")
             if step == "cement_injection" and preselected(state, batch_field, self.clock.now()) is None:
                 self.mix(case_id)
-                self.clock.set(working_window(service.state(case_id), service.state(case_id).batches[-1])[0])
+                self.clock.set(working_window(service.state(case_id), service.state(case_id).facts.batches[-1])[0])
             if step == "hardening_wait":
                 end = hardening_end(service.state(case_id), current.level)
                 if end is not None and end > self.clock.now():

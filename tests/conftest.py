@@ -60,13 +60,13 @@ def mix_cement(service: ChecklistService, case_id: str, **values) -> int:
         step="cement_mix",
         values={"product": first_cement(service), "lot": "CM0001", "expiry": "2030-01-01", **values},
     )
-    return state.batches[-1].seq
+    return state.facts.batches[-1].seq
 
 
 def open_balloon_kit(service: ChecklistService, case_id: str, **values) -> int:
     """Record a balloon kit opened now and return its event number."""
     kit = {"product": service.catalogue.balloons[1].id, "lot": "BK12345", "expiry": "2030-01-01", **values}
-    return service.record_step(case_id=case_id, step="balloon_kit", values=kit).balloon_kits[-1].seq
+    return service.record_step(case_id=case_id, step="balloon_kit", values=kit).facts.kits[-1].seq
 
 
 def advance(service: ChecklistService, clock: FakeClock, case_id: str, until: str | None = None, *, minutes=1.0):
@@ -88,9 +88,9 @@ def advance(service: ChecklistService, clock: FakeClock, case_id: str, until: st
         step = current.spec.id
         if step == "cement_injection" and preselected(state, current.spec.field("batch"), clock.now()) is None:
             mix_cement(service, case_id)
-            window = working_window(service.state(case_id), service.state(case_id).batches[-1])
+            window = working_window(service.state(case_id), service.state(case_id).facts.batches[-1])
             clock.set(window[0])
-        if step == "balloon_inflation" and not state.balloon_kits:
+        if step == "balloon_inflation" and not state.facts.kits:
             open_balloon_kit(service, case_id)
         if step == "hardening_wait":
             end = hardening_end(state, current.level)

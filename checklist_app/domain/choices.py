@@ -10,7 +10,6 @@ from datetime import datetime
 
 from .state import CaseState, Entry
 from .template import FieldSpec
-from .timers import working_window
 
 
 def offered(state: CaseState, fspec: FieldSpec) -> list[Entry]:
@@ -22,8 +21,8 @@ def usable(state: CaseState, entry: Entry, now: datetime) -> bool:
     """A cement batch is usable until its working time ends; a balloon kit once it is opened."""
     if entry.event.step != "cement_mix":
         return True
-    window = working_window(state, entry)
-    return window is not None and now < window[1]
+    batch = state.facts.batch(entry.seq)
+    return batch is not None and batch.window is not None and now < batch.window.working_end
 
 
 def preselected(state: CaseState, fspec: FieldSpec, now: datetime) -> int | None:

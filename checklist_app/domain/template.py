@@ -49,7 +49,10 @@ class FieldSpec:
     max: float | None = None
     warn_above: float | str | None = None
     required: bool = True
-    required_if: str | None = None
+    required_if: str | None = None  # a yes/no field of the step: this one is asked only after that answer
+    required_when: bool = True  # ...when it is this answer (yes, or no for `required_if_no`)
+    missing: str = ""  # what a refusal says when the field is required and left out
+    exclusive: tuple[str, ...] = ()  # choices of a multi field that stand alone ("no known allergy")
     catalogue: str | None = None
     record: str | None = None  # a "batch" field: the repeatable step whose entries it refers to
     max_length: int = 500
@@ -201,7 +204,7 @@ def _parse_step(raw: Any, source: str, index: int) -> StepSpec:
     for spec in fields:
         if spec.required_if is not None and types.get(spec.required_if) != "bool":
             raise TemplateError(
-                f"{where}: field '{spec.id}': required_if must name a yes/no field of this step, "
+                f"{where}: field '{spec.id}': required_if(_no) must name a yes/no field of this step, "
                 f"not '{spec.required_if}'"
             )
     gates = tuple(_parse_gate(g, where) for g in _list(raw, "gates", where))
@@ -250,6 +253,18 @@ def _parse_field(raw: Any, step_where: str, index: int) -> FieldSpec:
     if accept and unit not in accept:
         raise TemplateError(f"{where}: 'accept_units' must include the field's own unit '{unit}'")
     _known_units(accept, where)
+    required_if, required_when = _optional_text(raw, "required_if", where), True
+    if raw.get("required_if_no") is not None:
+        if required_if is not None:
+            raise TemplateError(f"{where}: give 'required_if' or 'required_if_no', not both")
+        required_if, required_when = _optional_text(raw, "required_if_no", where), False
+    exclusive = raw.get("exclusive", [])
+    if (
+        not isinstance(exclusive, list)
+        or not set(exclusive) <= {c.value for c in choices}
+        or (exclusive and ftype != "multi")
+    ):
+        raise TemplateError(f"{where}: 'exclusive' must list choices of a multi field")
     max_length = raw.get("max_length", 500)
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
         raise TemplateError(f"{where}: 'max_length' must be a positive whole number")
@@ -264,7 +279,10 @@ def _parse_field(raw: Any, step_where: str, index: int) -> FieldSpec:
         max=high,
         warn_above=warn,
         required=_flag(raw, "required", where, default=True),
-        required_if=_optional_text(raw, "required_if", where),
+        required_if=required_if,
+        required_when=required_when,
+        missing=_optional_text(raw, "missing", where) or "",
+        exclusive=tuple(exclusive),
         catalogue=catalogue,
         record=_optional_text(raw, "record", where),
         max_length=max_length,
@@ -342,7 +360,7 @@ def _one_of(raw: dict[str, Any], key: str, allowed: tuple[str, ...], where: str,
     value = raw.get(key, default)
     if value not in allowed:
         raise TemplateError(f"{where}: '{key}' must be one of {', '.join(allowed)} (got {value!r})")
-    return value
+    return str(value)
 
 
 def _number(raw: dict[str, Any], key: str, where: str) -> float | None:

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ..domain.codes import suggest_icd10
 from ..domain.present import product_name
-from ..domain.rules import find_product
 from ..domain.setup import INDICATION_LABELS, INDICATIONS, PROCEDURE_LABELS
 from ..domain.state import CaseState, Entry
+from ..domain.values import find_product
 from ..note.content import note_content
 from ..note.words import done
 from .errors import ExportError
@@ -147,7 +146,7 @@ def outbound_case(state: CaseState) -> OutboundCase:
     """The case as the outside world sees it; `ExportError` until the operator has signed."""
     if state.setup is None or not state.events:
         raise ExportError("the case has no set-up")
-    operator = state.signature("operator")
+    operator = state.facts.signature("operator")
     if operator is None:
         raise ExportError("the case is not signed by the operator yet: nothing is sent before signing")
     setup, content, last = state.setup, note_content(state), state.events[-1]
@@ -165,8 +164,8 @@ def outbound_case(state: CaseState) -> OutboundCase:
         levels=setup.level_names,
         cpt=tuple(CptCode(c.code, c.level, c.description, c.add_on) for c in content.cpt),
         icd10=_icd10(state),
-        started=state.milestone("PST") or state.milestone("PIR"),
-        ended=state.milestone("PF") or state.milestone("POR"),
+        started=state.facts.milestone("PST") or state.facts.milestone("PIR"),
+        ended=state.facts.milestone("PF") or state.facts.milestone("POR"),
         operator=str(operator.values.get("name", operator.actor)),
         assistants=setup.team.assistants + _joined(state, "assistant"),
         nurse=state.current_nurse,
@@ -185,8 +184,8 @@ def _icd10(state: CaseState) -> tuple[tuple[str, str], ...]:
     assert state.setup is not None
     levels = state.setup.level_names
     if not state.setup.icd10:
-        return tuple(suggest_icd10(state.setup.indication, levels))
-    known = {code: text for indication in INDICATIONS for code, text in suggest_icd10(indication, levels)}
+        return tuple(state.coding.suggest_icd10(state.setup.indication, levels))
+    known = {code: text for indication in INDICATIONS for code, text in state.coding.suggest_icd10(indication, levels)}
     return tuple((code, known.get(code, "")) for code in state.setup.icd10)
 
 
@@ -237,9 +236,10 @@ def _inflations(state: CaseState):
 
 
 def _implants(state: CaseState):
-    for kind, entries in (("cement", state.batches), ("balloon", state.balloon_kits)):
-        for entry in entries:
-            yield _implant(state, kind, entry)
+    facts = state.facts
+    for kind, records in (("cement", facts.batches), ("balloon", facts.kits)):
+        for record in records:
+            yield _implant(state, kind, record.entry)
 
 
 def _implant(state: CaseState, kind: str, entry: Entry) -> Implant:

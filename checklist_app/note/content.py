@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from .. import __version__
-from ..domain.codes import CptLine, cpt_codes, suggest_icd10
+from ..domain.coding import CptLine
 from ..domain.present import summarize_values
 from ..domain.settings import Settings
 from ..domain.setup import INDICATION_LABELS, INDICATIONS, PROCEDURE_LABELS, SCREEN_FLAGS
@@ -56,14 +56,14 @@ def note_content(state: CaseState, *, settings: Settings | None = None) -> NoteC
 
 def document_status(state: CaseState) -> str:
     """DRAFT until the operator signs, FINAL after, AMENDED once addenda exist."""
-    if not state.locked:
+    if not state.facts.locked:
         return DRAFT
     return AMENDED if state.addenda else FINAL
 
 
 def service_day(state: CaseState) -> date:
     """The local date of service: the day the patient came into the room (or the case was opened)."""
-    moment = state.milestone("PIR") or state.events[0].clinical_time
+    moment = state.facts.milestone("PIR") or state.events[0].clinical_time
     return moment.astimezone().date()
 
 
@@ -71,7 +71,7 @@ def _header(state: CaseState, settings: Settings, day: date) -> Header:
     assert state.setup is not None
     patient = state.setup.patient
     status = document_status(state)
-    operator = state.signature("operator")
+    operator = state.facts.signature("operator")
     detail = {
         DRAFT: "not signed by the operator",
         FINAL: f"signed {stamp(operator.recorded_time) if operator else DASH}",
@@ -107,7 +107,7 @@ def _metadata(state: CaseState, cpt: list[CptLine]) -> Metadata:
 
 
 def _operator_name(state: CaseState) -> str:
-    signed = state.signature("operator")
+    signed = state.facts.signature("operator")
     if signed is not None:
         return str(signed.values.get("name", signed.actor))
     changes = team_history(state, "operator")
@@ -117,7 +117,7 @@ def _operator_name(state: CaseState) -> str:
 # -- times and team -------------------------------------------------------------------------
 def _times_and_team(state: CaseState) -> tuple[Block, ...]:
     assert state.setup is not None
-    marks = state.milestones
+    marks = state.facts.milestones
     day = service_day(state)
     times = [(MILESTONE_LABELS[k], clock(v, day)) for k, v in marks.items()]
     times += [
@@ -171,8 +171,8 @@ def _icd10(state: CaseState) -> list[tuple[str, str]]:
     assert state.setup is not None
     levels = state.setup.level_names
     if not state.setup.icd10:
-        return suggest_icd10(state.setup.indication, levels)
-    known = {code: text for indication in INDICATIONS for code, text in suggest_icd10(indication, levels)}
+        return state.coding.suggest_icd10(state.setup.indication, levels)
+    known = {code: text for indication in INDICATIONS for code, text in state.coding.suggest_icd10(indication, levels)}
     return [(code, known.get(code, "")) for code in state.setup.icd10]
 
 
@@ -211,7 +211,7 @@ def _screen(state: CaseState) -> str:
 def _cpt(state: CaseState) -> list[CptLine]:
     assert state.setup is not None
     levels = treated_levels(state) or list(state.setup.level_names)
-    return cpt_codes(state.setup.procedure, levels)
+    return state.coding.cpt_codes(state.setup.procedure, levels)
 
 
 def _procedure(state: CaseState, cpt: list[CptLine]) -> tuple[Block, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..domain.codes import CptLine
+from ..domain.coding import CptLine
 
 DRAFT, FINAL, AMENDED = "DRAFT", "FINAL", "AMENDED"
 

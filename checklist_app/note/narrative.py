@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..domain.gates import gate_overridden
 from ..domain.present import inflation_balloon, product_name
 from ..domain.state import NOT_APPLICABLE, CaseState, Entry
 from .model import Text
@@ -84,7 +85,7 @@ def _preparation(state: CaseState) -> str:
 
 
 def _arrival(state: CaseState) -> str:
-    pir = state.milestone("PIR")
+    pir = state.facts.milestone("PIR")
     text = f"the patient was brought into the procedure room at {clock(pir)}" if pir else ""
     entry = done(state, "identity_consent")
     if entry is None:
@@ -336,7 +337,7 @@ def _hardening_and_removal(state: CaseState, level: str, sides: tuple[str, ...])
             if hard
             else "the cement sample was NOT confirmed hard"
         )
-    override = state.gate_overridden("hardening", "cannula_removal", level, None)
+    override = gate_overridden(state, "hardening", "cannula_removal", level, None)
     early = (
         f", before the end of the hardening countdown (hard stop overridden, reason: {override.reason}; "
         f"recorded by {override.actor})"
@@ -369,13 +370,13 @@ def _closing(state: CaseState) -> str:
         closure = CLOSURE.get(str(values.get("closure")), f"skin closure: {values.get('closure')}")
         dressing = DRESSING.get(str(values.get("dressing")), f"dressing: {values.get('dressing')}")
         parts.append(f"{closure} and {dressing}")
-    finish = state.milestone("PF")
+    finish = state.facts.milestone("PF")
     if finish is not None:
         parts.append(f"the procedure finished at {clock(finish)}")
     out = done(state, "sign_out")
     if out is not None:
         parts.append(_sign_out(state, out.values))
-    leave = state.milestone("POR")
+    leave = state.facts.milestone("POR")
     if leave is not None:
         parts.append(f"the patient left the room at {clock(leave)}")
     return " ".join(sentence(p) for p in parts)

@@ -7,11 +7,11 @@ from datetime import date
 from typing import Any
 
 from ..domain import events as ev
+from ..domain.advisories import advisories
+from ..domain.chronology import LATE_REASONS
 from ..domain.events import Event
 from ..domain.present import ROLE_LABELS, describe_event, format_value, summarize_values
-from ..domain.rules import LATE_REASONS
 from ..domain.state import CaseState, Entry, instance_suffix
-from ..domain.warnings import warnings
 from .model import Block, Table, Text
 from .words import DASH, clock, stamp
 
@@ -184,7 +184,7 @@ def warnings_table(state: CaseState) -> Table | None:
     """Warnings acknowledged during the case, with who accepted them and when."""
     if not state.acknowledged_warnings:
         return None
-    sources = {w.id: w.source for w in warnings(state)}
+    sources = {w.id: w.source for w in advisories(state)}
     rows = tuple(
         (str(e.values.get("message", "")), sources.get(key, DASH), e.actor, clock(e.clinical_time))
         for key, e in state.acknowledged_warnings.items()
@@ -208,9 +208,9 @@ def signature_blocks(state: CaseState) -> tuple[Block, ...]:
     if rows:
         header = ("Electronically signed by", "Role", "Date and time", "Meaning")
         blocks.append(Table(header, rows, (2.6, 1.6, 1.4, 1.2)))
-    if not state.signature("nurse"):
+    if not state.facts.signature("nurse"):
         blocks.append(Text("The circulating nurse has not signed the record yet.", tone="alert"))
-    if not state.locked:
+    if not state.facts.locked:
         blocks.append(
             Text("Not signed by the operator: this note is a DRAFT and is not valid for the record.", tone="alert")
         )

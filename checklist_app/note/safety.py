@@ -96,7 +96,7 @@ def _antibiotic(state: CaseState) -> str:
     if not v.get("given"):
         return f"Not given: {v.get('not_given_reason', DASH)}"
     text = f"{v.get('drug', DASH)} {qty(v.get('dose'), 'mg', 0)} at {clock(entry.clinical_time)}"
-    incision = state.milestone("PST")
+    incision = state.facts.milestone("PST")
     if incision is not None:
         lead = round((incision - entry.clinical_time).total_seconds() / 60)
         text += f" ({lead} min before the first incision)" if lead >= 0 else f" ({-lead} min after the first incision)"

@@ -7,8 +7,8 @@ from typing import Any
 
 from ..domain.catalogue import BalloonProduct
 from ..domain.present import inflation_balloon, product_name
-from ..domain.rules import find_product
 from ..domain.state import CaseState, Entry
+from ..domain.values import find_product
 from .model import Block, Table, Text
 from .words import DASH, choice, clock, done, join_words, ml, qty, side_word
 
@@ -129,7 +129,8 @@ def _float(entry: Entry | None, key: str) -> float:
 # -- implants -------------------------------------------------------------------------------
 def implants_blocks(state: CaseState) -> tuple[Block, ...]:
     """Cement batches and balloon kits with product, lot, expiry, GTIN and the GS1 UDI."""
-    rows = [_cement_row(state, b) for b in state.batches] + [_kit_row(state, k) for k in state.balloon_kits]
+    facts = state.facts
+    rows = [_cement_row(state, b.entry) for b in facts.batches] + [_kit_row(state, k.entry) for k in facts.kits]
     if not rows:
         return (Text("No cement batch or balloon kit has been recorded yet.", tone="muted"),)
     header = ("Item", "Product", "Lot", "Expiry", "GTIN / UDI", "Use")

@@ -1,7 +1,8 @@
-"""Staff list and small key/value settings: the Store's non-case tables."""
+"""Staff list and small key/value settings: the Store's non-case tables, as a part the Store holds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,16 +13,18 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 
-class StaffAndSettings:
-    """Mixin for Store: staff members (PIN hashes are made elsewhere) and the meta table."""
+class StaffTable:
+    """Staff members (PIN hashes are made elsewhere) and the meta table, through the Store's transactions."""
 
-    path: Path
-
-    def _transaction(self) -> AbstractContextManager[Database]:
-        raise NotImplementedError
-
-    def _reader(self) -> Database:
-        raise NotImplementedError
+    def __init__(
+        self,
+        path: Path,
+        transaction: Callable[[], AbstractContextManager[Database]],
+        reader: Callable[[], Database],
+    ) -> None:
+        self.path = path
+        self._transaction = transaction
+        self._reader = reader
 
     def add_staff(self, name: str, role: str, pin_hash: str | None = None) -> int:
         """Add a staff member and return their id; a name may appear once per role."""
@@ -40,7 +43,8 @@ class StaffAndSettings:
             return [_staff_entry(row) for row in rows]
 
     def staff_pin_hash(self, staff_id: int) -> str | None:
-        return self._staff_row(staff_id)["pin_hash"]
+        stored = self._staff_row(staff_id)["pin_hash"]
+        return str(stored) if stored is not None else None
 
     def set_staff_active(self, staff_id: int, active: bool) -> None:
         with self._transaction() as db:

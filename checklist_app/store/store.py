@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from checklist_app.domain.events import ADDENDUM, GENESIS_HASH, Event
 from checklist_app.store import files, schema
 from checklist_app.store.errors import StoreError, StoreReadOnly, corrupt, read_only, translated
+from checklist_app.store.opening import check_ours, connect
 from checklist_app.store.outbox import Outbound, OutboxRow, enqueue, outbox_rows
 from checklist_app.store.rows import CASE_COLUMNS, CaseRow, Problem, case_record, event_to_row, row_to_event
-from checklist_app.store.staff import StaffAndSettings
+from checklist_app.store.staff import StaffTable
 from checklist_app.store.verify import verify_database, verify_one_case
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ LOCKED_STATUSES = ("signed", "amended")
 MAX_CACHED_CASES = 64
 
 
-class Store(StaffAndSettings):
+class Store:
     """The only door to the database: durable appends, reads, verify and backup.
 
     A writer holds `<db>.lock` for its whole life, so its cache of chain heads stays true.
@@ -45,12 +46,12 @@ class Store(StaffAndSettings):
         self.path = Path(path).absolute()
         self.readonly = readonly
         # Per-case caches, bounded: a workstation open for weeks touches thousands of cases.
-        self._heads: OrderedDict[str, Head] = OrderedDict()
-        self._status: OrderedDict[str, str | None] = OrderedDict()  # signed cases take addenda only
+        self._chains = _ChainHeads()
         self._lock: files.WriterLock | None = None
         self._conn: sqlite3.Connection | None = None
         self._owner = threading.get_ident()  # the one thread that may write
         self.version = 0
+        self.staff = StaffTable(self.path, self._transaction, self._reader)  # staff list and meta
         self._db: Database | None = None
         new = files.is_new_file(self.path)
         if readonly and new:
@@ -72,11 +73,11 @@ class Store(StaffAndSettings):
                         f"The folder {self.path.parent} is read-only: the database keeps its journal beside it, "
                         "so nothing could be saved. Copy the database to a writable folder, or view it read-only."
                     )
-                self._check_read_only_first()
+                check_ours(self.path)
             files.make_private_dir(self.path.parent)
             self._lock = files.WriterLock.acquire(self.path)
         with translated(self.path):
-            conn = self._conn = self._connect(self.readonly)
+            conn = self._conn = connect(self.path, self.readonly)
             conn.set_authorizer(_refuse_event_rewrites)
             conn.execute("PRAGMA recursive_triggers = ON")  # what sqlite-utils' Database sets when it wraps us
             conn.execute("PRAGMA busy_timeout = 2000")
@@ -98,27 +99,6 @@ class Store(StaffAndSettings):
             if new:
                 files.restrict(self.path)
             files.restrict(files.sibling(self.path, "-wal"), files.sibling(self.path, "-shm"))
-
-    def _connect(self, readonly: bool) -> sqlite3.Connection:
-        if readonly:
-            # On read-only media (a backup share, a write-protected folder) SQLite cannot create the
-            # shared-memory file a WAL database needs; with no journal left to replay the file is
-            # complete, and nobody can be writing it, so it is opened as immutable.
-            wal = files.sibling(self.path, "-wal")
-            settled = not wal.exists() or wal.stat().st_size == 0
-            frozen = settled and not os.access(self.path.parent, os.W_OK)
-            options = "?mode=ro&immutable=1" if frozen else "?mode=ro"
-            return sqlite3.connect(self.path.as_uri() + options, uri=True, isolation_level=None)
-        return sqlite3.connect(self.path, isolation_level=None)
-
-    def _check_read_only_first(self) -> None:
-        """Check an existing file through a read-only connection, before creating the lock beside it."""
-        with translated(self.path):
-            conn = self._connect(readonly=True)
-            try:
-                schema.existing_version(conn, self.path)
-            finally:
-                conn.close()
 
     def _migrate(self, version: int) -> None:
         with self._transaction() as db:
@@ -204,9 +184,9 @@ class Store(StaffAndSettings):
             raise ValueError(f"events {strangers} belong to another case than {case_id}")
         record = None if case_row is None else case_record(case_id, case_row)
         with self._writing() as conn:
-            head = self._start_case(self._reader(), record) if record else self._head(conn, case_id)
+            head = _start_case(self._reader(), record) if record else self._chains.head(conn, case_id)
             if not record:
-                self._refuse_after_signature(conn, case_id, events)
+                self._chains.refuse_after_signature(conn, case_id, events)
             chained = _link(case_id, events, head)
             # Plain statements on the tick path: sqlite-utils' table helpers introspect the schema on
             # every call, which would triple the statements per tick.
@@ -224,41 +204,8 @@ class Store(StaffAndSettings):
                     "UPDATE cases SET event_count = ?, head_hash = ?, status = COALESCE(?, status) WHERE id = ?",
                     [new_head[0], new_head[1], status, case_id],
                 )
-        _remember(self._heads, case_id, new_head)
-        if status is not None or record:
-            _remember(self._status, case_id, status or (record or {}).get("status"))
+        self._chains.committed(case_id, new_head, status or (record or {}).get("status"))
         return chained
-
-    def _start_case(self, db: Database, record: dict[str, Any]) -> Head:
-        if db.table("cases").count_where("id = ?", [record["id"]]):
-            raise StoreError(f"Case {record['id']} already exists; nothing was saved.")
-        db.table("cases").insert({**record, "event_count": 0, "head_hash": GENESIS_HASH})
-        return (0, GENESIS_HASH)
-
-    def _refuse_after_signature(self, conn: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
-        """A signed case takes addenda only, whatever code path tries to write to it."""
-        if case_id not in self._status:
-            row = conn.execute("SELECT status FROM cases WHERE id = ?", [case_id]).fetchone()
-            _remember(self._status, case_id, row[0] if row else None)
-        if self._status[case_id] in LOCKED_STATUSES and any(event.kind != ADDENDUM for event in events):
-            raise StoreError(f"Case {case_id} is signed: only an addendum can be added. Nothing was saved.")
-
-    def _head(self, db: sqlite3.Connection, case_id: str) -> Head:
-        """The case's chain head: from memory, or two indexed lookups when the cache is cold."""
-        if case_id in self._heads:
-            return self._heads[case_id]
-        row = db.execute("SELECT event_count, head_hash FROM cases WHERE id = ?", [case_id]).fetchone()
-        if row is None:
-            raise StoreError(f"Case {case_id} does not exist; nothing was saved.")
-        last = db.execute(
-            "SELECT seq, hash FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1", [case_id]
-        ).fetchone()
-        if tuple(row) != (tuple(last) if last else (0, GENESIS_HASH)):
-            # Never extend a chain that no longer matches its record: that would bury the damage.
-            raise StoreError(
-                f"Case {case_id}: its stored events do not match its record (run verify); nothing was saved."
-            )
-        return (row[0], row[1])
 
     def events(self, case_id: str) -> list[Event]:
         """The case's events in seq order, exactly as stored (hashes included)."""
@@ -316,8 +263,7 @@ class Store(StaffAndSettings):
         """Close the connection and release the writer lock (safe to call twice)."""
         conn, lock = self._conn, self._lock
         self._conn = self._db = self._lock = None
-        self._heads.clear()
-        self._status.clear()
+        self._chains = _ChainHeads()
         try:
             if conn is not None:
                 conn.close()
@@ -352,7 +298,57 @@ def _link(case_id: str, events: list[Event], head: Head) -> list[Event]:
     return chained
 
 
-def _remember(cache: OrderedDict, key: str, value: Any) -> None:
+class _ChainHeads:
+    """Each case's chain head and status as last committed, kept for at most MAX_CACHED_CASES cases.
+
+    The head lets a tick append without re-reading the chain; the status lets the store itself
+    refuse anything but an addendum on a signed case, whatever code path tries to write to it.
+    """
+
+    def __init__(self) -> None:
+        self._heads: OrderedDict[str, Head] = OrderedDict()
+        self._status: OrderedDict[str, str | None] = OrderedDict()
+
+    def head(self, db: sqlite3.Connection, case_id: str) -> Head:
+        """The case's chain head: from memory, or two indexed lookups when the cache is cold."""
+        if case_id in self._heads:
+            return self._heads[case_id]
+        row = db.execute("SELECT event_count, head_hash FROM cases WHERE id = ?", [case_id]).fetchone()
+        if row is None:
+            raise StoreError(f"Case {case_id} does not exist; nothing was saved.")
+        last = db.execute(
+            "SELECT seq, hash FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1", [case_id]
+        ).fetchone()
+        if tuple(row) != (tuple(last) if last else (0, GENESIS_HASH)):
+            # Never extend a chain that no longer matches its record: that would bury the damage.
+            raise StoreError(
+                f"Case {case_id}: its stored events do not match its record (run verify); nothing was saved."
+            )
+        return (row[0], row[1])
+
+    def refuse_after_signature(self, conn: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
+        """A signed case takes addenda only."""
+        if case_id not in self._status:
+            row = conn.execute("SELECT status FROM cases WHERE id = ?", [case_id]).fetchone()
+            _remember(self._status, case_id, row[0] if row else None)
+        if self._status[case_id] in LOCKED_STATUSES and any(event.kind != ADDENDUM for event in events):
+            raise StoreError(f"Case {case_id} is signed: only an addendum can be added. Nothing was saved.")
+
+    def committed(self, case_id: str, head: Head, status: str | None) -> None:
+        """Remember what a transaction just committed (a status of None leaves the known one)."""
+        _remember(self._heads, case_id, head)
+        if status is not None:
+            _remember(self._status, case_id, status)
+
+
+def _start_case(db: Database, record: dict[str, Any]) -> Head:
+    if db.table("cases").count_where("id = ?", [record["id"]]):
+        raise StoreError(f"Case {record['id']} already exists; nothing was saved.")
+    db.table("cases").insert({**record, "event_count": 0, "head_hash": GENESIS_HASH})
+    return (0, GENESIS_HASH)
+
+
+def _remember(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
     """Keep `value` as the newest entry of a per-case cache of at most MAX_CACHED_CASES entries."""
     cache[key] = value
     cache.move_to_end(key)

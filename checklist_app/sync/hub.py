@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from checklist_app.domain.events import GENESIS_HASH, Event
 from checklist_app.sync import department as dept
@@ -129,7 +130,7 @@ class Hub:
         log.info("pushed case %s: %d new, %d already on the hub, head %d", case_id, accepted, skipped, head[0])
         return PushResult(case_id, accepted, skipped, head)
 
-    def _push_batch(self, room: str, case_id: str, batch: list[WireEvent]) -> tuple:
+    def _push_batch(self, room: str, case_id: str, batch: list[WireEvent]) -> tuple[Any, ...]:
         """One push_events call (inside the caller's transaction); returns its result row."""
         row = self.db.one(
             _PUSH,

@@ -8,21 +8,21 @@ acknowledgement.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import paths
-from ..domain.timers import Alarm
-from ..domain.warnings import Warning
+from ..domain.advisories import Advisory
+from ..domain.alarms import PRIORITIES, Alarm, AlarmPolicy, Sounding
+from .case_events import CaseEvents
 from .names import name
-from .widgets import MessageLabel, TextButton, attempt
+from .ports import RoomService
+from .widgets import Inline, MessageLabel, TextButton
 
 PRIORITY_WORDS = {"high": "HIGH PRIORITY", "medium": "MEDIUM PRIORITY", "low": "LOW PRIORITY"}
-# Sound repeats until acknowledged (IEC 60601-1-8 style): high often, medium less, low once.
-REPEAT = {"high": timedelta(seconds=10), "medium": timedelta(seconds=25), "low": None}
 MAX_ROWS = 3
 
 
@@ -51,7 +51,7 @@ class QtSoundPlayer:
         from PySide6.QtMultimedia import QSoundEffect
 
         self.effects = {}
-        for priority in REPEAT:
+        for priority in PRIORITIES:
             effect = QSoundEffect()
             effect.setSource(QUrl.fromLocalFile(str(sound_path(priority))))
             effect.setVolume(1.0)
@@ -72,7 +72,7 @@ def sound_path(priority: str):
 
 def default_player() -> SoundPlayer:
     """QSoundEffect when an audio output and the sound files exist, otherwise the system beep."""
-    if not all(sound_path(p).is_file() for p in REPEAT):
+    if not all(sound_path(p).is_file() for p in PRIORITIES):
         return BeepPlayer()
     try:
         from PySide6.QtMultimedia import QMediaDevices
@@ -102,42 +102,28 @@ class FirstUsePlayer:
 
 
 class AlarmSound:
-    """Decides when to sound: the top alarm only, repeated by priority, silent once acknowledged."""
+    """Plays what the domain's sounding rule decides (ui never decides when an alarm sounds)."""
 
-    def __init__(self, player: SoundPlayer) -> None:
+    def __init__(self, player: SoundPlayer, policy: AlarmPolicy) -> None:
         self.player = player
-        self._played: dict[str, datetime] = {}
-        self._sounding: str | None = None
+        self.rule = Sounding(policy)
 
     def update(self, alarms: list[Alarm], now: datetime) -> None:
-        # Only alarms still raised are remembered: an acknowledged alarm never comes back, so a
-        # long day of cases leaves nothing behind here.
-        active = {alarm.id for alarm in alarms}
-        self._played = {alarm_id: when for alarm_id, when in self._played.items() if alarm_id in active}
-        if not alarms:
-            if self._sounding is not None:
-                self.player.stop()
-                self._sounding = None
-            return
-        top = alarms[0]
-        last = self._played.get(top.id)
-        repeat = REPEAT[top.priority]
-        if last is None or (repeat is not None and now - last >= repeat):
+        action, priority = self.rule.next(alarms, now)
+        if action == "stop":
+            self.player.stop()
+        elif action == "play" and priority is not None:
             self.player.stop()  # never two sounds at once
-            self.player.play(top.priority)
-            self._played[top.id] = now
-            self._sounding = top.id
+            self.player.play(priority)
 
 
 class AlarmBanner(QWidget):
     """Rows of active alarms, highest priority first, each with its Acknowledge button."""
 
-    acknowledged = Signal(str)  # alarm id, after the acknowledgement is stored
-
-    def __init__(self, service, parent: QWidget | None = None) -> None:
+    def __init__(self, service: RoomService, events: CaseEvents, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         name(self, "alarm_banner", "Alarms")
-        self.service = service
+        self.service, self.events = service, events
         self.case_id = ""
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
@@ -195,11 +181,12 @@ class AlarmBanner(QWidget):
         return row
 
     def acknowledge(self, alarm_id: str) -> bool:
-        done = attempt(lambda: self.service.acknowledge_alarm(case_id=self.case_id, alarm_id=alarm_id), self.message)
+        done = self.events.run_use_case(
+            lambda: self.service.acknowledge_alarm(case_id=self.case_id, alarm_id=alarm_id), Inline(self.message), self
+        )
         if done is None:
             self.show()
             return False
-        self.acknowledged.emit(alarm_id)
         return True
 
     def acknowledge_top(self) -> bool:
@@ -209,12 +196,10 @@ class AlarmBanner(QWidget):
 class WarningStrip(QWidget):
     """Warnings still to acknowledge (contraindications, values above limits, antibiotic timing)."""
 
-    acknowledged = Signal(str)  # warning id, after the acknowledgement is stored
-
-    def __init__(self, service, parent: QWidget | None = None) -> None:
+    def __init__(self, service: RoomService, events: CaseEvents, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         name(self, "warning_strip", "Warnings to acknowledge")
-        self.service = service
+        self.service, self.events = service, events
         self.case_id = ""
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
@@ -228,7 +213,7 @@ class WarningStrip(QWidget):
         self.case_id = case_id
         self.show_warnings([])
 
-    def show_warnings(self, warnings: list[Warning]) -> None:
+    def show_warnings(self, warnings: list[Advisory]) -> None:
         shown = warnings[:MAX_ROWS]
         if [w.id for w in shown] != list(self.rows):
             for row in self.rows.values():
@@ -242,7 +227,7 @@ class WarningStrip(QWidget):
                 self.rows[warning.id].show()
         self.setVisible(bool(warnings) or self.message.isVisible())
 
-    def _row(self, warning: Warning, total: int) -> QFrame:
+    def _row(self, warning: Advisory, total: int) -> QFrame:
         row = QFrame()
         name(row, "warning_row", f"Warning from {warning.source}: {warning.message}")
         layout = QHBoxLayout(row)
@@ -258,11 +243,12 @@ class WarningStrip(QWidget):
         return row
 
     def acknowledge(self, warning_id: str) -> bool:
-        done = attempt(
-            lambda: self.service.acknowledge_warning(case_id=self.case_id, warning_id=warning_id), self.message
+        done = self.events.run_use_case(
+            lambda: self.service.acknowledge_warning(case_id=self.case_id, warning_id=warning_id),
+            Inline(self.message),
+            self,
         )
         if done is None:
             self.show()
             return False
-        self.acknowledged.emit(warning_id)
         return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,11 +25,15 @@ from PySide6.QtWidgets import (
 
 from ..domain.barcode import GS, GS_VISIBLE, Scan, parse_scan
 from ..domain.catalogue import Product
+from ..domain.changes import Changes
+from ..domain.chronology import LATE_REASONS
 from ..domain.errors import Refusal
+from ..domain.gates import GateClosed
 from ..domain.present import local_time, product_name
-from ..domain.rules import LATE_REASONS, GateClosed
+from .case_events import CaseEvents
 from .forms import GAP, FieldErrors, LineList, ToggleGroup, label, say, set_invalid, text_input
 from .names import name
+from .ports import RoomService
 from .widgets import MIN_TARGET, BigButton, MessageLabel, ReasonPanel
 
 # kind -> (step id, words on screen)
@@ -79,13 +83,13 @@ def clinical_time_from(text: str, now: datetime) -> datetime:
 
 
 class BatchPanel(QWidget):
-    """Cement batches and balloon kits of one case; `recorded(case_id)` follows every stored entry."""
+    """Cement batches and balloon kits of one case; what it stores goes out on the window's change channel."""
 
-    recorded = Signal(str)
-
-    def __init__(self, service, parent: QWidget | None = None) -> None:
+    def __init__(self, service: RoomService, events: CaseEvents | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.events = events or CaseEvents(self)
+        self.events.case_changed.connect(self._case_changed)
         self.case_id: str | None = None
         self.kind = "cement"
         name(self, "batch", "Cement batches and balloon kits")
@@ -377,7 +381,7 @@ class BatchPanel(QWidget):
                 gate.append(exc)
                 return None
 
-        state = self.errors.run(action)
+        state = self.events.run_use_case(action, self.errors, self)
         if gate:
             self.message.clear_message()
             self.override.open_panel(f"Hard stop: {gate[0].message}. The reason is printed in the note.")
@@ -389,7 +393,10 @@ class BatchPanel(QWidget):
         self._clear_form()
         say(self.message, f"Saved: {KINDS[self.kind][1].lower()} {_entry_text(state, entry)}.", "info")
         self._refresh()
-        self.recorded.emit(case_id)
+
+    def _case_changed(self, changes: Changes, initiator: object) -> None:
+        if initiator is not self and changes.case_id == self.case_id:
+            self._refresh()  # a batch or kit retracted or corrected elsewhere
 
     def _refresh(self) -> None:
         """Re-read the case's batches and kits (widgets hold no truth)."""

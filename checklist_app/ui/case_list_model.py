@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from ..domain.state import STATUS_LABELS
-from ..store import CaseRow
+from ..domain.facts import STATUS_LABELS
+from ..service import CaseRow
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()  # the invalid index: "no parent"

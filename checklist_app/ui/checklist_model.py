@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from ..domain.chronology import LATE_REASONS
 from ..domain.present import local_time
-from ..domain.rules import LATE_REASONS
 from ..domain.state import NOT_APPLICABLE, PENDING, CaseState, StepInstance
 
 Key = tuple[str, str | None, str | None]

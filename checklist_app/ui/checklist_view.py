@@ -106,6 +106,7 @@ class ChecklistView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ChecklistModel(self)
+        self.locked: frozenset[Key] = frozenset()  # the steps shown LOCKED (a hard stop would refuse them)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -169,6 +170,7 @@ class ChecklistView(QWidget):
         self.tree.header().resizeSection(1, widest + 2 * PAD_X + 4)
 
     def show_state(self, state: CaseState, locked: Collection[Key] = ()) -> None:
+        self.locked = frozenset(locked)
         self.model.show_state(state, locked)
         done, total = state.progress
         self.progress.setRange(0, max(total, 1))

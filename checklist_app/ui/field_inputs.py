@@ -121,9 +121,10 @@ class ButtonsInput(FieldInput):
 
     def _toggled(self, value: Any, on: bool) -> None:
         if self.spec.type == "multi" and on:
-            # "none" (no known allergy) excludes every other choice, and the other way round.
+            # A choice that stands alone (no known allergy) excludes every other, and the other way round.
+            alone = self.spec.exclusive
             for other, button in self.buttons.items():
-                if other != value and (value == "none" or other == "none"):
+                if other != value and (value in alone or other in alone):
                     button.setChecked(False)
         self.changed.emit()
 
@@ -374,7 +375,7 @@ class StaffInput(FieldInput):
 
     def sync(self, state: CaseState, now: datetime) -> None:
         """Someone who joined the case meanwhile (a handover) is listed, present."""
-        for person in team_of(state):
+        for person in state.facts.team():
             self._add_person(person)
 
     def _add_typed(self) -> None:
@@ -397,11 +398,12 @@ class StaffInput(FieldInput):
 
 
 def show_dependents(inputs: dict[str, FieldInput]) -> None:
-    """A field with required_if shows only when that yes/no answer is yes (biopsy: side, container...)."""
+    """A field with required_if shows only after the answer that makes it relevant (biopsy taken: side,
+    container...; antibiotic not given: the reason)."""
     for widget in inputs.values():
         control = widget.spec.required_if
         if control is not None and control in inputs:
-            widget.setHidden(inputs[control].value() is not True)
+            widget.setHidden(inputs[control].value() is not widget.spec.required_when)
 
 
 def make_input(spec: FieldSpec, object_name: str, context: str, state: CaseState, now: datetime) -> FieldInput:
@@ -413,14 +415,5 @@ def make_input(spec: FieldSpec, object_name: str, context: str, state: CaseState
     if spec.type in ("product", "batch"):
         return ComboInput(spec, object_name, context, state, now)
     if spec.type == "staff":
-        return StaffInput(spec, object_name, context, team_of(state))
+        return StaffInput(spec, object_name, context, state.facts.team())
     return TextInput(spec, object_name, context)
-
-
-def team_of(state: CaseState) -> list[str]:
-    """Everyone on the case, the signed-in nurse included, without repeats."""
-    if state.setup is None:
-        return []
-    team = state.setup.team
-    people = [team.operator, state.current_nurse, team.anaesthesia, *team.assistants]
-    return list(dict.fromkeys(p for p in people if p))

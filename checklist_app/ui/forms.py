@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 
 from ..domain.errors import Refusal
 from ..domain.units import UnitError, parse_quantity
-from ..store import StoreError
+from ..service import StoreError
 from .names import name
+from .ports import RoomService
 from .widgets import MIN_TARGET, BigButton, MessageLabel
 
 GAP = 8  # px between touch targets (SPEC §10)
@@ -222,7 +223,7 @@ class LineList(QScrollArea):
 class StaffCombo(QComboBox):
     """An editable name box listing the staff list's people of `role`; free entry always allowed."""
 
-    def __init__(self, service, role: str | None, object_name: str, accessible: str) -> None:
+    def __init__(self, service: RoomService, role: str | None, object_name: str, accessible: str) -> None:
         super().__init__()
         self.service, self.role = service, role
         name(self, object_name, accessible)

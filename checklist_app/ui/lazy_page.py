@@ -7,10 +7,6 @@ holds the case the window gave it meanwhile, so `set_case` works before and afte
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 
 from PySide6.QtGui import QShowEvent
@@ -59,25 +55,6 @@ class LazyPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         self.widget()
         super().showEvent(event)
-
-
-def load_panel(module: str, cls: str, service) -> tuple[QWidget | None, str]:
-    """A hosted panel, or (None, why) when it is missing or fails to load."""
-    try:
-        return getattr(importlib.import_module(f"checklist_app.ui.{module}"), cls)(service), ""
-    except (ImportError, AttributeError):
-        return None, "is not installed in this version"
-    except Exception as exc:  # noqa: BLE001 - a broken side panel must not stop the checklist
-        traceback.print_exc(file=sys.stderr)
-        return None, f"could not be loaded ({type(exc).__name__})"
-
-
-def installed(module: str) -> bool:
-    """Whether ui/<module> exists, found without importing it."""
-    try:
-        return importlib.util.find_spec(f"checklist_app.ui.{module}") is not None
-    except (ImportError, ValueError):
-        return False
 
 
 class BuiltPanels(Mapping[str, QWidget]):

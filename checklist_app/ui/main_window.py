@@ -10,12 +10,12 @@ shown (ui/lazy_page.py).
 
 from __future__ import annotations
 
-import importlib
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -33,9 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.errors import Refusal
-from ..store import StoreError
+from ..service import StoreError
+from .case_events import CaseEvents
 from .lazy_page import LazyPage
-from .shortcuts import SHORTCUTS
+from .ports import RoomService
+from .shortcuts import bind_shortcuts
 from .start_screen import StartScreen
 from .theme import apply_theme, save_theme, saved_theme, theme_named
 from .widgets import MessageLabel, OneOf, TextButton
@@ -47,7 +49,6 @@ if TYPE_CHECKING:
 
 TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
 TITLE = "Vertebral augmentation room checklist"
-KEY_ALIASES = {"Ctrl+Enter": ("Ctrl+Return", "Ctrl+Enter")}  # the main Enter key is Return to Qt
 
 
 class MainWindow(QMainWindow):
@@ -57,13 +58,19 @@ class MainWindow(QMainWindow):
     case_opened = Signal(str)
 
     def __init__(
-        self, service, settings: QSettings, *, sound_player: SoundPlayer | None = None, parent: QWidget | None = None
+        self,
+        service: RoomService,
+        settings: QSettings,
+        *,
+        sound_player: SoundPlayer | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._started = time.perf_counter()
         self.ready_ms: int | None = None
         self.service = service
         self.settings = settings
+        self.case_events = CaseEvents(self)  # the one change channel every view subscribes to
         self.setObjectName("main_window")
         self.setWindowTitle(TITLE)
         # An explicit minimum keeps layouts from resizing the window itself; 1280x800 is the design size.
@@ -72,12 +79,12 @@ class MainWindow(QMainWindow):
         self.start_screen = StartScreen(service)
         self._sound_player = sound_player
         self._case_screen: CaseScreen | None = None  # built by the first use of `case_screen`
-        self.help_panel = LazyPage(self._build_help)  # built the first time Help is opened
+        self.help_panel = LazyPage(self._help)  # built the first time Help is opened
         self.new_case_form: QWidget | None = None
         self._before_help: QWidget | None = None
         self._build()
         self._connect()
-        self._bind_shortcuts()
+        self.shortcuts = bind_shortcuts(self, self._shortcut_actions())
         self.theme = saved_theme(settings)
         self.set_theme(self.theme)
         self._resume()
@@ -128,27 +135,6 @@ class MainWindow(QMainWindow):
         self.start_screen.case_chosen.connect(self.open_case)
         self.start_screen.new_case_requested.connect(self.show_new_case)
 
-    def _bind_shortcuts(self) -> None:
-        actions = {
-            "confirm_editor": lambda: self._on_case_page() and self.case_screen.editor.confirm(),
-            "cancel": self.cancel,
-            "acknowledge_alarm": lambda: self._case_open() and self.case_screen.banner.acknowledge_top(),
-            "cases": self.show_start,
-            "new_case": self.show_new_case,
-            "toggle_theme": self.toggle_theme,
-            "help": self.show_help,
-        }
-        for page in ("checklist", "implants", "staff", "signoff", "note"):
-            actions[f"page_{page}"] = lambda p=page: self._on_case_screen() and self.case_screen.show_page(p)
-        self.shortcuts: dict[str, QShortcut] = {}
-        for action, keys, _what in SHORTCUTS:
-            if action not in actions:  # Enter is handled in keyPressEvent so text fields keep it
-                continue
-            for sequence in KEY_ALIASES.get(keys, (keys,)):
-                shortcut = QShortcut(QKeySequence(sequence), self)
-                shortcut.activated.connect(actions[action])
-                self.shortcuts[f"{action}:{sequence}"] = shortcut
-
     # -- screens ---------------------------------------------------------------------------------
     @property
     def case_screen(self) -> CaseScreen:
@@ -156,7 +142,7 @@ class MainWindow(QMainWindow):
         if self._case_screen is None:
             from .case_screen import CaseScreen  # its modules and Qt classes load with it, not at start
 
-            screen = CaseScreen(self.service, self._sound_player)
+            screen = CaseScreen(self.service, self.case_events, self._sound_player)
             self.banner_box.insertWidget(0, screen.banner)
             self.titles.addWidget(screen.header)
             self.stack.addWidget(screen)
@@ -168,13 +154,20 @@ class MainWindow(QMainWindow):
         """A case is open in the case screen (False, without building it, when there is none yet)."""
         return self._case_screen is not None and bool(self._case_screen.case_id)
 
-    def _case_in_progress(self) -> bool:
-        if not self._case_open():
-            return False
-        try:
-            return not self.case_screen.service.state(self.case_screen.case_id).locked
-        except (StoreError, Refusal):
-            return False
+    def _shortcut_actions(self) -> dict[str, Callable[[], object]]:
+        """What each shortcut of ui/shortcuts.py does in this window (Enter is in keyPressEvent)."""
+        actions: dict[str, Callable[[], object]] = {
+            "confirm_editor": lambda: self._on_case_screen("checklist") and self.case_screen.editor.confirm(),
+            "cancel": self.cancel,
+            "acknowledge_alarm": lambda: self._case_open() and self.case_screen.banner.acknowledge_top(),
+            "cases": self.show_start,
+            "new_case": self.show_new_case,
+            "toggle_theme": self.toggle_theme,
+            "help": self.show_help,
+        }
+        for page in ("checklist", "implants", "staff", "signoff", "note"):
+            actions[f"page_{page}"] = lambda p=page: self._on_case_screen() and self.case_screen.show_page(p)
+        return actions
 
     def _resume(self) -> None:
         try:
@@ -204,37 +197,38 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.start_screen)
         # While a case is in progress its header (patient, signed-in nurse) stays in sight; once the
         # case has ended (signed), the start screen shows no patient's header.
-        self.titles.setCurrentWidget(self.case_screen.header if self._case_in_progress() else self.title)
+        in_progress = False
+        if self._case_open():
+            try:
+                in_progress = not self.service.state(self.case_screen.case_id).facts.locked
+            except (StoreError, Refusal):
+                in_progress = False
+        self.titles.setCurrentWidget(self.case_screen.header if in_progress else self.title)
 
     def show_new_case(self) -> None:
         form = self._new_case_form()
-        if form is None:
-            self.show_start()
-            self.start_screen.message.show_message("The new case form is not installed in this version.", "error")
-            return
         self.stack.setCurrentWidget(form)
         self.titles.setCurrentWidget(self.title)
 
-    def _new_case_form(self) -> QWidget | None:
+    def _new_case_form(self) -> QWidget:
         """A fresh form each time: nothing typed for the previous patient is left in it."""
         if self.new_case_form is not None:
             self.stack.removeWidget(self.new_case_form)
             self.new_case_form.setParent(None)
             self.new_case_form.deleteLater()
             self.new_case_form = None
-        try:
-            module = importlib.import_module("checklist_app.ui.new_case")
-            form = module.NewCaseForm(self.service)
-        except (ImportError, AttributeError):
-            return None
+        from .new_case import NewCaseForm  # built when first asked for, like the other pages
+
+        form = NewCaseForm(self.service, self.case_events)
         form.case_started.connect(self.open_case)
         form.cancelled.connect(self.show_start)
         self.stack.addWidget(form)
         self.new_case_form = form
         return form
 
-    def _build_help(self) -> HelpPanel:
-        from .help_panel import HelpPanel  # noqa: PLC0415 - built when first shown, like the other pages
+    def _help(self) -> HelpPanel:
+        """The Help page, built the first time it is opened."""
+        from .help_panel import HelpPanel
 
         panel = HelpPanel()
         panel.closed.connect(self.close_help)
@@ -250,11 +244,10 @@ class MainWindow(QMainWindow):
         on_case = self._case_screen is not None and self.stack.currentWidget() is self._case_screen
         self.titles.setCurrentWidget(self._case_screen.header if on_case else self.title)
 
-    def _on_case_screen(self) -> bool:
-        return self._case_open() and self.stack.currentWidget() is self.case_screen
-
-    def _on_case_page(self) -> bool:
-        return self._on_case_screen() and self.case_screen.current_page() == "checklist"
+    def _on_case_screen(self, page: str | None = None) -> bool:
+        """The case screen is showing (on `page`, if given)."""
+        showing = self._case_open() and self.stack.currentWidget() is self.case_screen
+        return showing and (page is None or self.case_screen.current_page() == page)
 
     # -- theme -----------------------------------------------------------------------------------
     def set_theme(self, theme_name: str) -> None:
@@ -282,7 +275,7 @@ class MainWindow(QMainWindow):
         # Return reaches the window only when no control used it; text fields keep theirs.
         plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain
-        if enter and self._on_case_page() and not isinstance(QApplication.focusWidget(), TEXT_INPUTS):
+        if enter and self._on_case_screen("checklist") and not isinstance(QApplication.focusWidget(), TEXT_INPUTS):
             self.case_screen.complete_current()
             event.accept()
             return
@@ -290,13 +283,12 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self.ready_ms is None:
-            QTimer.singleShot(0, self._report_ready)
+        if self.ready_ms is None:  # the first event-loop turn after showing: the window is ready
+            QTimer.singleShot(0, lambda: self.ready_ms is None and self._ready())
 
-    def _report_ready(self) -> None:
-        if self.ready_ms is None:
-            self.ready_ms = round((time.perf_counter() - self._started) * 1000)
-            self.ready.emit(self.ready_ms)
+    def _ready(self) -> None:
+        self.ready_ms = round((time.perf_counter() - self._started) * 1000)
+        self.ready.emit(self.ready_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Every tick is already on disk: closing only stops the clock and the sound.

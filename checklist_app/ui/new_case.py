@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain.codes import suggest_icd10
 from ..domain.errors import Refusal
 from ..domain.present import local_time
 from ..domain.setup import (
@@ -36,8 +35,10 @@ from ..domain.setup import (
     SCREEN_FLAGS,
     SEXES,
 )
+from .case_events import CaseEvents
 from .forms import GAP, FieldErrors, StaffCombo, ToggleGroup, label, number, text_input
 from .names import name
+from .ports import RoomService
 from .spine_map import SpineMap, parse_levels
 from .widgets import BigButton, MessageLabel
 
@@ -55,9 +56,10 @@ class NewCaseForm(QWidget):
     case_started = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, service, parent: QWidget | None = None) -> None:
+    def __init__(self, service: RoomService, events: CaseEvents | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.events = events or CaseEvents(self)
         self.case_id: str | None = None
         self._icd_edited = False
         name(self, "newcase", "New case")
@@ -282,7 +284,7 @@ class NewCaseForm(QWidget):
         if not indication or not levels:
             self.icd_hint.setText("Choose the indication and levels for a suggestion.")
             return
-        codes = suggest_icd10(indication, levels)
+        codes = self.service.site.coding.suggest_icd10(indication, levels)
         self.icd_hint.setText(f"{INDICATION_LABELS[indication]}. Suggested: " + "; ".join(f"{c} {d}" for c, d in codes))
         if force or not self._icd_edited:
             self.icd10.setText(", ".join(code for code, _ in codes))
@@ -341,7 +343,7 @@ class NewCaseForm(QWidget):
         except Refusal as exc:
             self._refused(exc)
             return
-        state = self.errors.run(lambda: self.service.start_case(**kwargs))
+        state = self.events.run_use_case(lambda: self.service.start_case(**kwargs), self.errors, self)
         if state is None:
             self._refused()
             return
@@ -391,8 +393,8 @@ class NewCaseForm(QWidget):
     def _acknowledge(self, warning_id: str) -> None:
         case_id = self.case_id
         assert case_id is not None
-        state = self.warning_errors.run(
-            lambda: self.service.acknowledge_warning(case_id=case_id, warning_id=warning_id)
+        state = self.events.run_use_case(
+            lambda: self.service.acknowledge_warning(case_id=case_id, warning_id=warning_id), self.warning_errors, self
         )
         if state is None:
             return

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QV
 
 from ..domain.errors import Refusal
 from .names import name
+from .ports import RoomService
 from .widgets import BigButton, MessageLabel
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class NotePanel(QWidget):
     note_rendered = Signal(object)  # the PDF bytes
     render_failed = Signal(str)
 
-    def __init__(self, service, parent: QWidget | None = None) -> None:
+    def __init__(self, service: RoomService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         name(self, "note.panel", "Operative note")
         self.service = service

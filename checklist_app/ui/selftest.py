@@ -33,6 +33,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from .. import paths
+from ..site import SiteConfig
 
 _IMPORTED = time.perf_counter()
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
@@ -136,8 +137,8 @@ def _check_database(checks: Checks, db_path: Path, temp: Path):
 
     try:
         store = Store(temp)
-        store.meta_set("selftest", "write check")
-        written = store.meta_get("selftest") == "write check"
+        store.staff.meta_set("selftest", "write check")
+        written = store.staff.meta_get("selftest") == "write check"
         pragmas = store.pragmas()
     except Exception as exc:  # noqa: BLE001
         checks.add(FAIL, "database", f"cannot create a database in {db_path.parent}: {exc}")
@@ -152,36 +153,29 @@ def _check_database(checks: Checks, db_path: Path, temp: Path):
     return store
 
 
-def _check_resources(checks: Checks) -> dict[str, Any] | None:
-    from ..domain.catalogue import load_catalogue
-    from ..domain.settings import load_settings
-    from ..service import load_templates
+def _check_resources(checks: Checks) -> SiteConfig | None:
+    from ..site import load_site_config
 
     try:
-        templates = load_templates()
-        missing = {"kyphoplasty", "vertebroplasty"} - set(templates)
+        site = load_site_config()
+        missing = {"kyphoplasty", "vertebroplasty"} - set(site.templates)
         if missing:
             raise ValueError(f"no template for {', '.join(sorted(missing))} in {paths.templates_dir()}")
-        site_products = paths.site_products_path()
-        catalogue = load_catalogue(
-            paths.resources_dir() / "products.toml", site_products if site_products.is_file() else None
-        )
-        site = paths.site_settings_path()
-        settings = load_settings(site if site.is_file() else None)
     except Exception as exc:  # noqa: BLE001
         checks.add(FAIL, "templates", str(exc))
         return None
-    names = ", ".join(f"{t.id} v{t.version}" for t in templates.values())
+    names = ", ".join(f"{t.id} v{t.version}" for t in site.templates.values())
     checks.add(PASS, "templates", f"{names} valid")
-    where = "shipped + site file" if site_products.is_file() else "shipped"
+    where = "shipped + site file" if paths.site_products_path().is_file() else "shipped"
+    catalogue = site.catalogue
     checks.add(
         PASS, "catalogue", f"{len(catalogue.cements)} cements, {len(catalogue.balloons)} balloons ({where}) valid"
     )
-    return {"templates": templates, "catalogue": catalogue, "settings": settings}
+    return site
 
 
 def _main_window(checks: Checks, store, loaded) -> tuple[QWidget, float]:
-    """The real main window (checklist_app.app.build_window) on the throwaway database, shown."""
+    """The real main window (checklist_app.ui.window.build_window) on the throwaway database, shown."""
     window = _build_window(checks, store, loaded)
     plain = window is None
     if window is None:
@@ -201,14 +195,10 @@ def _build_window(checks: Checks, store, loaded) -> QWidget | None:
         checks.add(WARN, "main window", "not built (see the failure above); timed a plain window instead")
         return None
     from ..service import ChecklistService
+    from .window import build_window
 
     try:
-        from ..app import build_window
-    except ImportError:
-        checks.add(WARN, "main window", "checklist_app.app.build_window is not installed; timed a plain window")
-        return None
-    try:
-        return build_window(ChecklistService(store, **loaded))
+        return build_window(ChecklistService(store, site=loaded))
     except Exception as exc:  # noqa: BLE001
         checks.add(FAIL, "main window", f"build_window failed: {type(exc).__name__}: {exc}")
         return None

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QWidget
+
+KEY_ALIASES = {"Ctrl+Enter": ("Ctrl+Return", "Ctrl+Enter")}  # the main Enter key is Return to Qt
+
 # (action id, key sequence, what it does): the main window binds these, the panel lists them.
 SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("complete_current", "Enter", "Complete the current step, when it needs no values (one tap milestones)"),
@@ -18,3 +25,16 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("toggle_theme", "Ctrl+T", "Switch between the light and dark theme"),
     ("help", "F1", "This help"),
 )
+
+
+def bind_shortcuts(window: QWidget, actions: Mapping[str, Callable[[], object]]) -> dict[str, QShortcut]:
+    """Bind every listed shortcut that has an action in `actions` (Enter stays with text fields)."""
+    bound: dict[str, QShortcut] = {}
+    for action, keys, _what in SHORTCUTS:
+        if action not in actions:
+            continue
+        for sequence in KEY_ALIASES.get(keys, (keys,)):
+            shortcut = QShortcut(QKeySequence(sequence), window)
+            shortcut.activated.connect(actions[action])
+            bound[f"{action}:{sequence}"] = shortcut
+    return bound

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,12 +23,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain.changes import Changes
 from ..domain.present import ROLE_LABELS, local_datetime
 from ..domain.setup import INDICATION_LABELS
 from ..domain.state import PENDING
 from ..service import DEFAULT_MEANING, MEANINGS
+from .case_events import CaseEvents
 from .forms import GAP, FieldErrors, LineList, StaffCombo, label, number, say, scrolling, text_input
 from .names import name
+from .ports import RoomService
 from .staff import current_team
 from .widgets import MIN_TARGET, BigButton, MessageLabel
 
@@ -109,7 +112,7 @@ def findings_html(state) -> str:
 class SignatureRow(QFrame):
     """One signer: printed name, meaning, PIN (only when the staff list holds one), Sign."""
 
-    def __init__(self, service, role: str) -> None:
+    def __init__(self, service: RoomService, role: str) -> None:
         super().__init__()
         self.service, self.role = service, role
         self.setProperty("panel", "card")
@@ -159,7 +162,7 @@ class SignatureRow(QFrame):
 
     def load(self, state, blockers: list[str]) -> None:
         """Show the stored signature, or the form with today's signer proposed and the blockers."""
-        signature = state.signature(self.role)
+        signature = state.facts.signature(self.role)
         self.form.setVisible(signature is None)
         if signature is not None:
             v = signature.values
@@ -190,19 +193,13 @@ class SignatureRow(QFrame):
 
 
 class SignOffPanel(QWidget):
-    """Findings, signatures and addenda of one case.
+    """Findings, signatures and addenda of one case; what it stores goes out on the window's change channel."""
 
-    `signed(case_id)` follows every change this panel stores (findings, a signature, an addendum), so
-    a host that refreshes on it misses nothing; `findings_recorded` and `addendum_added` say which.
-    """
-
-    signed = Signal(str)
-    findings_recorded = Signal(str)
-    addendum_added = Signal(str)
-
-    def __init__(self, service, parent: QWidget | None = None) -> None:
+    def __init__(self, service: RoomService, events: CaseEvents | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.events = events or CaseEvents(self)
+        self.events.case_changed.connect(self._case_changed)
         self.case_id: str | None = None
         name(self, "signoff", "Findings and sign-off")
         columns = QHBoxLayout()
@@ -343,7 +340,7 @@ class SignOffPanel(QWidget):
         for role, row in self.rows.items():
             row.who.refresh()
             row.load(state, self._blockers(state, role))
-        locked = state.locked
+        locked = state.facts.locked
         signed = "signed and locked: read-only" if locked else "for the note"
         self.findings_title.setText(f"Operator's findings ({signed})")
         self.findings_form.setVisible(not locked)
@@ -360,6 +357,10 @@ class SignOffPanel(QWidget):
         if locked and not self.addendum_author.text():
             self.addendum_author.set_text(current_team(state)["operator"])
 
+    def _case_changed(self, changes: Changes, initiator: object) -> None:
+        if initiator is not self and changes.case_id == self.case_id and self.isVisible():
+            self._refresh()  # a step, a warning or a handover changes what blocks signing
+
     def _blockers(self, state, role: str) -> list[str]:
         """Why the service would refuse this signature now, in the words the nurse needs."""
         found = []
@@ -372,7 +373,7 @@ class SignOffPanel(QWidget):
                 listed = "; ".join(w.message for w in unacknowledged[:3])
                 found.append(f"{len(unacknowledged)} warning(s) not acknowledged: {listed}.")
         else:
-            if state.signature("nurse") is None:
+            if state.facts.signature("nurse") is None:
                 found.append("The nurse signs first.")
             if state.findings is None:
                 found.append("Save the findings first.")
@@ -395,35 +396,36 @@ class SignOffPanel(QWidget):
                 actor=current_team(state)["operator"] or None,
             )
 
-        if self.findings_errors.run(action) is None:
+        if self.events.run_use_case(action, self.findings_errors, self) is None:
             return
         say(self.findings_message, "Findings saved.", "info")
         self._refresh()
-        self.findings_recorded.emit(case_id)
-        self.signed.emit(case_id)
 
     def _sign(self, role: str) -> None:
         case_id, row = self.case_id, self.rows[role]
         pin = row.take_pin()
-        state = row.errors.run(
+        state = self.events.run_use_case(
             lambda: self.service.sign(
                 case_id=case_id, name=row.who.text(), role=role, meaning=row.meaning.currentText(), pin=pin
-            )
+            ),
+            row.errors,
+            self,
         )
         if state is None:
             return
         self._refresh()
-        self.signed.emit(case_id)
 
     def _add_addendum(self) -> None:
         case_id = self.case_id
-        state = self.addendum_errors.run(
+        state = self.events.run_use_case(
             lambda: self.service.add_addendum(
                 case_id=case_id,
                 text=self.addendum_text.toPlainText(),
                 reason=self.addendum_reason.text(),
                 author=self.addendum_author.text(),
-            )
+            ),
+            self.addendum_errors,
+            self,
         )
         if state is None:
             return
@@ -431,5 +433,3 @@ class SignOffPanel(QWidget):
         self.addendum_reason.clear()
         say(self.addendum_message, "Addendum saved.", "info")
         self._refresh()
-        self.addendum_added.emit(case_id)
-        self.signed.emit(case_id)

@@ -12,11 +12,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain.changes import Changes, Facet
 from ..domain.errors import Refusal
 from ..domain.present import ROLE_LABELS
 from ..service import ROLES
+from .case_events import CaseEvents
 from .forms import GAP, FieldErrors, LineList, StaffCombo, ToggleGroup, label, say, scrolling, text_input
 from .names import name
+from .ports import RoomService
 from .widgets import MIN_TARGET, BigButton, MessageLabel
 
 HANDOVER_REASONS = ("handover", "break relief", "shift change", "other")
@@ -26,15 +29,17 @@ HANDOVER_REASONS = ("handover", "break relief", "shift change", "other")
 class HandoverPanel(QWidget):
     """Hand a role over to someone else (a logged staff change) and keep the site staff list.
 
-    `changed(case_id)` follows every stored handover; `staff_list_changed()` every addition.
+    A handover goes out on the window's change channel; `staff_list_changed()` follows every addition
+    to the site staff list (not a change of any case).
     """
 
-    changed = Signal(str)
     staff_list_changed = Signal()
 
-    def __init__(self, service, parent: QWidget | None = None) -> None:
+    def __init__(self, service: RoomService, events: CaseEvents | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.events = events or CaseEvents(self)
+        self.events.case_changed.connect(self._case_changed)
         self.case_id: str | None = None
         name(self, "handover", "Handover and staff list")
         columns = QHBoxLayout()
@@ -130,10 +135,12 @@ class HandoverPanel(QWidget):
         if case_id is None:
             return
         role = self.role.value() or ""
-        state = self.errors.run(
+        state = self.events.run_use_case(
             lambda: self.service.change_staff(
                 case_id=case_id, role=role, name=self.new_name.text(), reason=self.reason.currentText().strip()
-            )
+            ),
+            self.errors,
+            self,
         )
         if state is None:
             return
@@ -144,7 +151,10 @@ class HandoverPanel(QWidget):
             f"Handover saved: {ROLE_LABELS[role]} is now {state.staff_changes[-1].values['name']}.",
             "info",
         )
-        self.changed.emit(case_id)
+
+    def _case_changed(self, changes: Changes, initiator: object) -> None:
+        if initiator is not self and changes.case_id == self.case_id and changes.touches(Facet.STAFF):
+            self._refresh()
 
     def _add_staff(self) -> None:
         pin = self.staff_pin.text()
@@ -179,8 +189,8 @@ class HandoverPanel(QWidget):
             return
         state = self.service.state(self.case_id)
         self.current.setText("\n".join(f"{ROLE_LABELS[r]}: {n or '—'}" for r, n in current_team(state).items()))
-        self.hand_over.setEnabled(not state.locked)
-        if state.locked:
+        self.hand_over.setEnabled(not state.facts.locked)
+        if state.facts.locked:
             say(self.handover_message, "The case is signed and locked: no handover.", "info")
 
 

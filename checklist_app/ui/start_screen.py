@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
 
 from ..domain.errors import Refusal
 from ..domain.setup import PROCEDURE_LABELS
-from ..store import StoreError
+from ..service import StoreError
 from .case_list_model import CaseListModel
 from .names import name
+from .ports import RoomService
 from .widgets import MessageLabel, TextButton, section_label
 
 
@@ -28,7 +29,7 @@ class StartScreen(QWidget):
     case_chosen = Signal(str)
     new_case_requested = Signal()
 
-    def __init__(self, service, parent: QWidget | None = None) -> None:
+    def __init__(self, service: RoomService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.model = CaseListModel(self)

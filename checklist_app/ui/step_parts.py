@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QTime, Signal
 from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QTimeEdit, QVBoxLayout, QWidget
 
+from ..domain.chronology import LATE_REASONS
 from ..domain.events import Event
 from ..domain.present import local_time, summarize_values
-from ..domain.rules import LATE_REASONS
 from ..domain.state import CaseState, Entry, StepInstance
 from ..domain.template import Gate
 from .names import name
-from .widgets import MIN_TARGET, FlowLayout, TextButton
+from .widgets import MIN_TARGET, FlowLayout, ReasonPanel, TextButton
 
 
 class GatePanel(QFrame):
@@ -124,6 +125,85 @@ class ClinicalTimePanel(QFrame):
     def late_reason(self) -> str | None:
         checked = self.reasons.checkedButton()
         return str(checked.property("reason")) if checked else None
+
+
+class ReasonPanels:
+    """The editor's inline panels (never dialogs): override, late entry, not applicable, correct, retract.
+
+    One open at a time; each is scrolled into view once the layout has made room for it.
+    """
+
+    def __init__(self, scroll_to: Callable[[QWidget], None]) -> None:
+        self._scroll_to = scroll_to
+        self.override = ReasonPanel(
+            "override",
+            "Why override this hard stop? The reason is recorded and printed in the note.",
+            "Override and record",
+            suggestions=("Operator decision", "Emergency"),
+        )
+        self.late_toggle = TextButton("Late entry…", "late_entry")
+        self.late_toggle.setCheckable(True)
+        self.late = ClinicalTimePanel()
+        self.not_applicable = ReasonPanel(
+            "not_applicable",
+            "Why is this step not applicable?",
+            "Mark not applicable",
+            suggestions=("Not indicated", "Operator decision"),
+        )
+        self.correction = ReasonPanel(
+            "correction", "Change the values above, then give the reason for the correction:", "Save correction"
+        )
+        self.retraction = ReasonPanel(
+            "retraction",
+            "Why withdraw this entry? The step returns to pending; the entry stays in the record, struck through.",
+            "Retract entry",
+        )
+
+    @property
+    def reasons(self) -> tuple[ReasonPanel, ...]:
+        return (self.override, self.not_applicable, self.correction, self.retraction)
+
+    def hide_all(self) -> None:
+        for panel in self.reasons:
+            panel.hide()
+        self.late_toggle.setChecked(False)
+
+    def open(self, panel: ReasonPanel, prompt: str | None = None) -> None:
+        """Open one reason panel, closing the others (not applicable has no clinical time)."""
+        for other in (self.not_applicable, self.retraction, self.override):
+            if other is not panel:
+                other.hide()
+        if panel is self.not_applicable:
+            self.late_toggle.setChecked(False)
+        panel.open_panel(prompt)
+        self._scroll_to(panel)
+
+    def open_override(self, gates: list[Gate], shown: str) -> None:
+        """Ask for the reason to override the hard stops `gates` (or, none given, the one `shown`)."""
+        text = "; ".join(g.message for g in gates) or shown.removeprefix("HARD STOP — ")
+        self.open(self.override, f"Override the hard stop ({text})? Give the reason: it is recorded and printed.")
+
+    def show_late(self, start: datetime, late_minutes: float | None) -> None:
+        self.not_applicable.hide()
+        self._scroll_to(self.late)
+        self.late.open_at(start, late_minutes)
+
+    def clinical_time(self, now: datetime) -> tuple[datetime | None, str | None]:
+        """(clinical time, late-entry reason) when the late-entry panel is open; (None, None) otherwise."""
+        if not self.late_toggle.isChecked():
+            return None, None
+        return self.late.clinical_time(now), self.late.late_reason()
+
+    def close_one(self) -> bool:
+        """Esc: close the open reason panel or the late-entry panel. True when there was one."""
+        for panel in (self.override, self.not_applicable, self.retraction):
+            if panel.isVisible():
+                panel.hide()
+                return True
+        if self.late_toggle.isChecked():
+            self.late_toggle.setChecked(False)
+            return True
+        return False
 
 
 # -- history ---------------------------------------------------------------------------------

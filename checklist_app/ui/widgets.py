@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -14,13 +15,14 @@ from PySide6.QtWidgets import (
     QLayoutItem,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from ..domain.errors import Refusal
-from ..store import StoreError
+from ..service import StoreError
 from .names import name
 
 MIN_TARGET = 48  # px: SPEC §10, gloved hands
@@ -75,6 +77,16 @@ def attempt(action: Callable[[], Any], message: MessageLabel) -> Any | None:
         return None
     message.clear_message()
     return result
+
+
+class Inline:
+    """A Reporter that shows a refusal or a storage failure in one message label."""
+
+    def __init__(self, message: MessageLabel) -> None:
+        self.message = message
+
+    def run(self, action: Callable[[], Any]) -> Any | None:
+        return attempt(action, self.message)
 
 
 class ReasonPanel(QFrame):
@@ -209,6 +221,16 @@ class OneOf(QWidget):
 
     def currentWidget(self) -> QWidget | None:
         return next((w for w in self._widgets if not w.isHidden()), None)
+
+
+def reveal_when_laid_out(scroll: QScrollArea, widget: QWidget) -> None:
+    """Scroll a just-opened `widget` into view once the layout has made room for it."""
+
+    def reveal() -> None:
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # lay out first, then scroll
+        scroll.ensureWidgetVisible(widget, 0, 12)
+
+    QTimer.singleShot(0, reveal)
 
 
 def section_label(text: str) -> QLabel:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
-from checklist_app.app import build_window
+from checklist_app.ui.window import build_window
 
 
 class RecordingPlayer:

@@ -62,10 +62,10 @@ def test_valid_scan_fills_the_fields_and_record_stores_the_batch(qtbot, panel, s
     assert panel.scan.text() == ""  # ready for the next scan
     assert "Serial SN9 is not recorded for cement" in panel.scan_message.text()
     panel.temperature.setText("21,5")
-    with qtbot.waitSignal(panel.recorded) as recorded:
+    with qtbot.waitSignal(panel.events.case_changed) as recorded:
         panel.record.click()
-    assert recorded.args == [started]
-    batch = service.state(started).batches[-1]
+    assert recorded.args[0].case_id == started
+    batch = service.state(started).facts.batches[-1].entry
     assert batch.values == {
         "product": cement.id,
         "lot": "LOT-42",
@@ -119,7 +119,7 @@ def test_digital_link_scan_of_a_balloon_switches_to_balloon_kit(qtbot, panel, se
     assert panel.kind == "balloon" and panel.kinds.value() == "balloon"
     assert (panel.product.currentData(), panel.serial.text()) == (balloon.id, "S-77")
     panel.record.click()
-    kit = service.state(started).balloon_kits[-1]
+    kit = service.state(started).facts.kits[-1].entry
     assert kit.values["serial"] == "S-77" and kit.values["product"] == balloon.id
 
 
@@ -146,7 +146,7 @@ def test_expired_lot_is_refused_then_recorded_with_an_override_reason(qtbot, pan
     confirm = button(panel, "batch.override_confirm")
     assert not confirm.isEnabled()  # no reason, no override
     panel.override.reason.setText("No other lot in the hospital; operator informed")
-    with qtbot.waitSignal(panel.recorded):
+    with qtbot.waitSignal(panel.events.case_changed):
         confirm.click()
     new = service.store.events(started)[before:]
     assert [e.kind for e in new] == [ev.GATE_OVERRIDE, ev.STEP_DONE]
@@ -173,7 +173,7 @@ def test_unknown_product_is_chosen_by_hand(qtbot, panel, service, started):
     assert "required" in shown_error(panel, "product")
     panel.product.setCurrentIndex(panel.product.findData(service.catalogue.cements[2].id))
     panel.record.click()
-    assert service.state(started).batches[-1].values["gtin"] == "00614141999996"
+    assert service.state(started).facts.batches[-1].gtin == "00614141999996"
 
 
 def test_typing_everything_by_hand_records_a_balloon_kit(qtbot, panel, service, started):
@@ -184,7 +184,7 @@ def test_typing_everything_by_hand_records_a_balloon_kit(qtbot, panel, service, 
     panel.expiry.setText("2030-12-31")
     panel.serial.setText("SER-1")
     panel.record.click()
-    kit = service.state(started).balloon_kits[-1]
+    kit = service.state(started).facts.kits[-1].entry
     assert kit.values == {"product": balloon.id, "lot": "BK-9", "expiry": "2030-12-31", "serial": "SER-1"}
 
 
@@ -220,7 +220,7 @@ def test_earlier_mix_time_needs_a_late_reason(qtbot, panel, service, started, cl
     assert "late" in shown_error(panel, "late_reason").lower()
     panel.late.setCurrentIndex(panel.late.findData("catch_up"))
     panel.record.click()
-    batch = service.state(started).batches[-1]
+    batch = service.state(started).facts.batches[-1].entry
     assert batch.clinical_time == mixed.replace(second=0, microsecond=0)
     assert batch.event.late_reason == "catch_up"
 

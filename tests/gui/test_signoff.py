@@ -70,7 +70,7 @@ def test_unacknowledged_warnings_are_named_before_signing(panel, service, clock)
 
 def test_findings_are_saved_and_read_back(panel, service, completed, qtbot):
     panel.set_case(completed)
-    with qtbot.waitSignal(panel.findings_recorded):
+    with qtbot.waitSignal(panel.events.case_changed):
         save_findings(panel)
     findings = service.state(completed).findings
     assert findings.values["ebl_ml"] == 5.0 and findings.actor == OPERATOR
@@ -98,21 +98,21 @@ def test_nurse_signs_first_then_the_operator_with_the_pin(panel, service, comple
     operator.sign.click()
     assert "nurse signs the record before the operator" in shown(panel, "signoff.operator.message")
     assert operator.pin.text() == ""  # never kept
-    with qtbot.waitSignal(panel.signed):
+    with qtbot.waitSignal(panel.events.case_changed):
         nurse.sign.click()
     assert f"Signed by {NURSE}" in shown(panel, "signoff.nurse.signature")
     save_findings(panel)
     operator.pin.setText("0000")
     operator.sign.click()
     assert "PIN is not correct" in shown(panel, "signoff.operator.pin.error")
-    assert service.state(completed).signature("operator") is None
+    assert service.state(completed).facts.signature("operator") is None
     operator.pin.setText(PIN)
-    with qtbot.waitSignal(panel.signed):
+    with qtbot.waitSignal(panel.events.case_changed):
         operator.sign.click()
     state = service.state(completed)
     assert [s.values["role"] for s in state.signatures] == ["nurse", "operator"]
-    assert state.signature("operator").values == {"name": OPERATOR, "role": "operator", "meaning": "approved"}
-    assert state.locked
+    assert state.facts.signature("operator").values == {"name": OPERATOR, "role": "operator", "meaning": "approved"}
+    assert state.facts.locked
 
 
 def test_after_signing_the_case_is_read_only_and_changes_are_addenda(panel, service, completed, qtbot):
@@ -134,12 +134,12 @@ def test_after_signing_the_case_is_read_only_and_changes_are_addenda(panel, serv
     panel.findChild(QAbstractButton, "signoff.addendum.add").click()
     assert shown(panel, "signoff.addendum.reason.error").startswith("Reason")
     panel.addendum_reason.setText("Late pathology result")
-    with qtbot.waitSignal(panel.addendum_added):
+    with qtbot.waitSignal(panel.events.case_changed):
         panel.findChild(QAbstractButton, "signoff.addendum.add").click()
     last = service.store.events(completed)[-1]
     assert last.kind == ev.ADDENDUM and last.reason == "Late pathology result" and last.actor == OPERATOR
     assert "Pathology: no malignancy." in panel.addenda.lines()[0]
-    assert service.state(completed).status == "amended"
+    assert service.state(completed).facts.status == "amended"
 
 
 def test_text_areas_follow_the_window_theme(panel, started, qtbot):

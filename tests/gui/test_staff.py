@@ -41,9 +41,9 @@ def test_nurse_handover_is_recorded_and_later_entries_carry_the_new_name(panel, 
     click(panel, "handover.role.nurse")
     panel.new_name.set_text("Nurse Eve Relief")
     panel.reason.setCurrentText("break relief")
-    with qtbot.waitSignal(panel.changed) as changed:
+    with qtbot.waitSignal(panel.events.case_changed) as changed:
         click(panel, "handover.confirm")
-    assert changed.args == [started]
+    assert changed.args[0].case_id == started
     event = service.store.events(started)[-1]
     assert event.kind == ev.STAFF_CHANGE and event.reason == "break relief"
     assert event.values == {"role": "nurse", "name": "Nurse Eve Relief", "previous": "Nurse Dana Demo"}
@@ -78,7 +78,7 @@ def test_staff_member_with_a_pin_is_stored_as_a_hash(panel, service, qtbot):
     assert panel.staff_pin.text() == "" and panel.staff_name.text() == ""
     person = next(p for p in service.staff("operator") if p["name"] == "Dr Ola Nordmann")
     assert person["has_pin"]
-    stored = service.store.staff_pin_hash(person["id"])
+    stored = service.store.staff.staff_pin_hash(person["id"])
     assert "97531" not in stored and verify_pin("97531", stored)
     assert any("Dr Ola Nordmann" in line for line in panel.staff_list.lines())
 

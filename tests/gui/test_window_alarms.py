@@ -57,7 +57,7 @@ def test_acknowledging_an_alarm_logs_who_and_when_and_it_never_repeats(qtbot, wi
     window.case_screen.tick()
     high = f"working_end:{seq}"
     assert window.case_screen.banner.alarms[0].id == high
-    with qtbot.waitSignal(window.case_screen.banner.acknowledged):
+    with qtbot.waitSignal(window.case_events.case_changed):
         click(qtbot, window, f"alarm.{high}.acknowledge")
     event = stored(service, started)[-1]
     assert (event.kind, event.values["alarm"], event.values["priority"]) == (ev.ALARM_ACKNOWLEDGED, high, "high")
@@ -124,7 +124,7 @@ def test_case_clock_and_skin_prep_dry_time(qtbot, window, service, clock, starte
     window.case_screen.tick()
     assert find(window, "timer.skin_prep_dry.digits").text() == "2:00"
     case_clock = find(window, "timer.case_clock.digits").text()
-    pir = service.state(started).milestone("PIR")
+    pir = service.state(started).facts.milestone("PIR")
     assert case_clock == duration(clock.now() - pir)
 
 

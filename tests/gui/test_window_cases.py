@@ -36,7 +36,7 @@ def scan_into_batch_panel(qtbot, window, code: str) -> None:
     type_text(qtbot, window, "batch.scan", code)
     qtbot.keyClick(find(window, "batch.scan"), Qt.Key.Key_Return)
     panel = window.case_screen.panels["implants"]
-    with qtbot.waitSignal(panel.recorded):
+    with qtbot.waitSignal(panel.events.case_changed):
         click(qtbot, window, "batch.record")
     click(qtbot, window, "page.checklist")
 
@@ -56,7 +56,7 @@ def run_every_step(qtbot, window, service, clock, case_id: str) -> None:
         step, level, side = current.key
         clock.advance(minutes=1)
         state = service.state(case_id)
-        if step == "balloon_inflation" and not state.balloon_kits:
+        if step == "balloon_inflation" and not state.facts.kits:
             kit = service.catalogue.balloons[1]
             scan_into_batch_panel(qtbot, window, f"01{kit.gtin}1729013110BK-77")
         if step == "cement_injection" and preselected(state, current.spec.field("batch"), clock.now()) is None:
@@ -79,16 +79,16 @@ def test_two_level_bipedicular_kyphoplasty_with_a_biopsy_at_t12(qtbot, window, s
     assert "Nurse Dana Demo" in find(window, "header_nurse").text()
     run_every_step(qtbot, window, service, clock, case_id)
     state = service.state(case_id)
-    assert state.current is None and state.status == "complete"
+    assert state.current is None and state.facts.status == "complete"
     events = stored(service, case_id)
     biopsies = {e.level: e.values for e in events if e.step == "biopsy"}
     assert biopsies == {"T12": BIOPSY_TAKEN, "L1": {"taken": False}}
     injections = [(e.level, e.side) for e in events if e.step == "cement_injection"]
     assert injections == [("T12", "left"), ("T12", "right"), ("L1", "left"), ("L1", "right")]
     used = [e.values["batch"] for e in events if e.step == "cement_injection"]
-    assert used == [b.seq for b in state.batches for _side in (1, 2)]  # a new batch once the first one is over
+    assert used == [b.seq for b in state.facts.batches for _side in (1, 2)]  # a new batch once the first one is over
     inflation = next(e for e in events if e.step == "balloon_inflation")
-    assert inflation.values["kit"] == state.balloon_kits[0].seq  # the kit just opened
+    assert inflation.values["kit"] == state.facts.kits[0].seq  # the kit just opened
     assert not any(e.kind == ev.GATE_OVERRIDE for e in events)
     assert find(window, "checklist_progress_text").text() == f"{state.progress[1]} of {state.progress[1]} steps"
     assert window.case_screen.current_page() == "signoff"  # what comes next, without asking
@@ -108,7 +108,7 @@ def test_single_level_unipedicular_vertebroplasty(qtbot, make_window, service, c
     events = stored(service, case_id)
     sides = {(e.step, e.side) for e in events if e.step in ("cannula_placement", "cement_injection")}
     assert sides == {("cannula_placement", "right"), ("cement_injection", "right")}
-    assert service.state(case_id).status == "complete"
+    assert service.state(case_id).facts.status == "complete"
 
 
 def test_the_current_step_is_selected_after_each_tick(qtbot, window, service, started):
@@ -191,7 +191,7 @@ def test_signing_on_the_sign_off_page_makes_the_checklist_read_only(qtbot, windo
     service.sign(case_id=started, name="Nurse Dana Demo", role="nurse")
     service.record_findings(case_id=started, findings="Good fill", ebl_ml=5.0)
     service.sign(case_id=started, name="Dr Ada Demo", role="operator")
-    window.case_screen.panels["signoff"].signed.emit(started)  # what the sign-off panel says after signing
+    window.case_events.announce(service.state(started))  # what the sign-off panel says after signing
     click(qtbot, window, "page.checklist")
     assert window.case_screen.editor.mode == "locked"
     assert not find(window, "primary_action").isVisible() and not find(window, "correct").isVisible()

@@ -186,7 +186,7 @@ def test_the_header_always_shows_patient_case_and_the_signed_in_nurse(qtbot, win
     for part in ("TEST0001", "Balloon kyphoplasty", "T12", "L1"):
         assert part in details
     service.change_staff(case_id=started, role="nurse", name="Nurse Eli Example")
-    window.case_screen.panels["staff"].changed.emit(started)  # what the handover panel says after a handover
+    window.case_events.announce(service.state(started))  # what the handover panel says after a handover
     assert find(window, "header_nurse").text() == "Signed in: Nurse Eli Example"
     click(qtbot, window, "cases_button")
     assert find(window, "header_nurse").isVisible()  # still visible with the case list showing

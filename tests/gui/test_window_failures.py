@@ -38,7 +38,7 @@ def test_typed_values_survive_a_failed_write(qtbot, window, service, clock, star
     monkeypatch.setattr(service.store, "append", lambda *a, **k: (_ for _ in ()).throw(StoreFull("disk full")))
     complete(qtbot, window, "identity_consent", values=STEP_VALUES["identity_consent"])
     assert "NOT SAVED" in find(window, "step_message").text()
-    assert window.case_screen.editor.values() == STEP_VALUES["identity_consent"]
+    assert window.case_screen.editor.form.values() == STEP_VALUES["identity_consent"]
 
 
 def test_a_failed_alarm_acknowledgement_is_shown_too(qtbot, window, service, clock, started, monkeypatch):

@@ -49,8 +49,7 @@ def test_a_refused_gate_opens_the_override_panel(qtbot, window, service, clock, 
     window.open_case(started)
     select_row(qtbot, window, "cannula_placement", "T12", "left")
     editor = window.case_screen.editor
-    monkeypatch.setattr(editor, "_closed_gates", lambda: [])  # the view believes the gate is open
-    editor.refresh_gates()
+    editor.show_status(None)  # the view has not yet heard the tick: it believes the gate is open
     from tests.gui.window_helpers import fill
 
     fill(qtbot, window, STEP_VALUES["cannula_placement"])

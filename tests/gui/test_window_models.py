@@ -71,3 +71,33 @@ def test_a_tick_changes_rows_in_place_and_a_new_case_resets(qtbot, service, cloc
     with qtbot.waitSignal(model.modelReset):
         model.show_state(other)
     assert model.rowCount() == 3
+
+
+def test_the_one_second_tick_asks_the_service_one_question(window, service, clock, started, monkeypatch):
+    """The tick reads the room status once; it no longer asks every gated step for its hard stops."""
+    from tests.conftest import advance
+
+    advance(service, clock, started, "cannula_placement")
+    window.open_case(started)
+    asked: list[str] = []
+    for name in ("room_status", "blocking_gates", "alarms", "timers", "warnings"):
+        real = getattr(service, name)
+        monkeypatch.setattr(service, name, lambda *a, _n=name, _r=real, **k: asked.append(_n) or _r(*a, **k))
+    clock.advance(1)
+    window.case_screen.tick()
+    assert asked == ["room_status"]
+
+
+def test_every_stored_change_goes_out_once_on_the_change_channel(qtbot, window, service, clock, started):
+    from tests.gui.window_helpers import click, select_row
+
+    window.open_case(started)
+    heard: list = []
+    window.case_events.case_changed.connect(lambda changes, who: heard.append((changes, who)))
+    select_row(qtbot, window, "patient_in_room")
+    clock.advance(minutes=1)
+    click(qtbot, window, "primary_action")
+    assert len(heard) == 1
+    changes, initiator = heard[0]
+    assert changes.case_id == started and (changes.first, changes.last) == (2, 2)
+    assert initiator is window.case_screen.editor

@@ -50,7 +50,7 @@ def test_a_batch_mixed_on_the_implants_page_while_the_injection_is_open_is_offer
     cement = service.catalogue.cements[1]
     scan_into_batch_panel(qtbot, window, f"01{cement.gtin}1729063010SECOND")  # via the page's own nav button
     assert window.case_screen.editor.key == INJECTION  # the nurse is back on the open step...
-    second = service.state(started).batches[-1].seq
+    second = service.state(started).facts.batches[-1].seq
     assert chosen(window, "step.cement_injection.T12.left.field.batch") == second  # ...which offers the new batch
     assert "SECOND" in combo_items(window, "step.cement_injection.T12.left.field.batch")[0]
     fill(qtbot, window, {k: v for k, v in STEP_VALUES["cement_injection"].items() if k != "batch"})
@@ -114,7 +114,7 @@ def test_a_kit_opened_while_the_inflation_is_open_is_offered_and_the_note_names_
     assert chosen(window, "step.balloon_inflation.T12.left.field.kit") == old
     kit = service.catalogue.balloons[2]
     scan_into_batch_panel(qtbot, window, f"01{kit.gtin}1729013110NEWKIT")
-    new = service.state(started).balloon_kits[-1].seq
+    new = service.state(started).facts.kits[-1].seq
     assert chosen(window, "step.balloon_inflation.T12.left.field.kit") == new
     fill(qtbot, window, {k: v for k, v in STEP_VALUES["balloon_inflation"].items()})
     click(qtbot, window, "primary_action")

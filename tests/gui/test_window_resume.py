@@ -26,7 +26,7 @@ def test_closing_and_reopening_mid_case_resumes_it(qtbot, make_window, service, 
 
 
 def test_a_restart_of_the_program_resumes_from_the_database_alone(qtbot, db_path, clock, service, started, ui_settings):
-    from checklist_app.app import build_window
+    from checklist_app.ui.window import build_window
 
     advance(service, clock, started, "time_out")
     service.close()  # the program exits (or crashes after its last durable write)

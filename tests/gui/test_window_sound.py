@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checklist_app.domain.timers import Alarm
+from checklist_app.domain.alarms import Alarm, load_alarm_policy
+from checklist_app.site import shipped_alarm_policy
 from checklist_app.ui import alarms
 from checklist_app.ui.alarms import AlarmSound, BeepPlayer, sound_path
 from tests.gui.conftest import RecordingPlayer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+POLICY = load_alarm_policy(shipped_alarm_policy())
 
 
 def alarm(id_: str, priority: str) -> Alarm:
@@ -43,7 +45,7 @@ def test_without_qtmultimedia_the_system_beep_is_used(monkeypatch):
 
 def test_only_the_highest_alarm_sounds_and_never_two_at_once():
     player = RecordingPlayer()
-    sound = AlarmSound(player)
+    sound = AlarmSound(player, POLICY)
     sound.update([alarm("a", "low")], T0)
     sound.update([alarm("b", "high"), alarm("a", "low")], T0 + timedelta(seconds=1))
     sound.update([alarm("b", "high"), alarm("a", "low")], T0 + timedelta(seconds=2))
@@ -54,7 +56,7 @@ def test_only_the_highest_alarm_sounds_and_never_two_at_once():
 
 def test_a_low_alarm_sounds_once_a_high_one_repeats_until_acknowledged():
     player = RecordingPlayer()
-    sound = AlarmSound(player)
+    sound = AlarmSound(player, POLICY)
     for second in range(0, 31, 5):
         sound.update([alarm("low", "low")], T0 + timedelta(seconds=second))
     assert player.played == ["low"]
@@ -66,9 +68,9 @@ def test_a_low_alarm_sounds_once_a_high_one_repeats_until_acknowledged():
 def test_the_sound_forgets_alarms_once_they_are_no_longer_raised():
     """A long-lived window: alarms of finished cases leave nothing behind (bounded memory)."""
     player = RecordingPlayer()
-    sound = AlarmSound(player)
+    sound = AlarmSound(player, POLICY)
     for n in range(500):
         sound.update([alarm(f"working_end:{n}", "medium")], T0 + timedelta(minutes=n))
         sound.update([], T0 + timedelta(minutes=n, seconds=30))
     assert len(player.played) == 500
-    assert sound._played == {}
+    assert sound.rule.played == {}

@@ -22,11 +22,11 @@ def sign(service, case_id: str) -> None:
 
 def test_the_case_clock_stops_at_patient_out_of_room(qtbot, window, service, clock, started):
     advance(service, clock, started)
-    por = service.state(started).milestone("POR")
+    por = service.state(started).facts.milestone("POR")
     clock.advance(minutes=45)  # the nurse walks away; the window stays open
     window.open_case(started)
     case_clock = next(t for t in timers(service.state(started), clock.now()) if t.id == "case_clock")
-    assert case_clock.stopped and case_clock.elapsed == por - service.state(started).milestone("PIR")
+    assert case_clock.stopped and case_clock.elapsed == por - service.state(started).facts.milestone("PIR")
     card = find(window, "timer.case_clock")
     assert "stopped at" in card.accessibleName() and "patient out of room" in card.accessibleName()
     digits = find(window, "timer.case_clock.digits").text()
@@ -40,7 +40,7 @@ def test_after_signing_the_checklist_no_longer_asks_for_a_signature(qtbot, windo
     window.open_case(started)
     assert "Next: sign the record" in find(window, "last_saved").text()
     sign(service, started)
-    window.case_screen.panels["signoff"].signed.emit(started)  # what the sign-off page says after signing
+    window.case_events.announce(service.state(started))  # what the sign-off page says after signing
     text = find(window, "last_saved").text()
     assert "Record signed by Dr Ada Demo" in text and "Next: sign" not in text
 

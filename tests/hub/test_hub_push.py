@@ -202,7 +202,7 @@ def test_signatures_and_addenda_set_the_department_status(env, hub_a, room_servi
         events = recased(service.store.events(case_id), f"A-{case_id}")
         hub_a.push("A", f"A-{case_id}", events)
         assert [row.status for row in hub_a.cases()] == [expected]
-        assert service.state(case_id).status == expected
+        assert service.state(case_id).facts.status == expected
 
 
 def test_a_tampered_hub_copy_is_never_handed_out_as_sound(env, hub_a, hub_b, case):

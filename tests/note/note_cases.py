@@ -60,8 +60,8 @@ def record_default(service, clock, case_id: str, **values) -> None:
     if step == "cement_injection" and preselected(state, current.spec.field("batch"), clock.now()) is None:
         mix_cement(service, case_id, gtin="00614141100019", room_temperature=21.0)
         fresh = service.state(case_id)
-        clock.set(working_window(fresh, fresh.batches[-1])[0])
-    if step == "balloon_inflation" and not state.balloon_kits:
+        clock.set(working_window(fresh, fresh.facts.batches[-1])[0])
+    if step == "balloon_inflation" and not state.facts.kits:
         service.record_step(case_id=case_id, step="balloon_kit", values=BALLOON_KIT)
     if step == "hardening_wait":
         end = hardening_end(state, current.level)

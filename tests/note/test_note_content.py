@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from checklist_app.domain import events as ev
-from checklist_app.domain.rules import LATE_REASONS
+from checklist_app.domain.chronology import LATE_REASONS
 from checklist_app.note import AMENDED, DRAFT, FINAL, note_content
 from checklist_app.note.model import Fields, Table, Text
 from tests.conftest import setup_kwargs
@@ -52,7 +52,7 @@ def test_header_identifies_patient_record_and_status(kypho):
     state, content = kypho
     head = content.header
     assert (head.patient_name, head.mrn, head.date_of_birth) == (KYPHO["patient"], KYPHO["mrn"], "1948-02-29")
-    assert head.date_of_service == state.milestone("PIR").astimezone().date().isoformat()  # local date
+    assert head.date_of_service == state.facts.milestone("PIR").astimezone().date().isoformat()  # local date
     assert head.record_id == state.case_id
     assert head.facility == state.settings.facility_name and "Balloon kyphoplasty" in head.title
     assert head.status == AMENDED and "1 addendum" in head.status_detail

@@ -167,7 +167,7 @@ def test_any_unicode_in_free_text_prints_verbatim(small_case, typed):
     table = {TEXTS[key]: value for key, value in typed.items()}
     first = events[0]
     template = service.templates[first.values["setup"]["procedure"]]
-    state = fold(retyped(events, table), template, service.catalogue, service.settings)
+    state = fold(retyped(events, table), template, service.catalogue, service.settings, service.site.coding)
     printed = squash("".join(pdf_pages(render_pdf(note_content(state)))))
     missing = {key: value for key, value in typed.items() if squash(value) not in printed}
     assert missing == {}

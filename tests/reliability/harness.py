@@ -23,10 +23,10 @@ import pytest
 
 from checklist_app import cli
 from checklist_app.demo import STEP_ACTIONS, CaseSimulator
+from checklist_app.domain.advisories import unacknowledged
+from checklist_app.domain.alarms import alarms
 from checklist_app.domain.clock import FakeClock
 from checklist_app.domain.state import CaseState
-from checklist_app.domain.timers import alarms
-from checklist_app.domain.warnings import unacknowledged
 from checklist_app.service import ChecklistService
 from checklist_app.store import CaseRow, open_store
 from tests.conftest import START, STEP_VALUES, setup_kwargs
@@ -317,11 +317,11 @@ def finish_case(service: ChecklistService, clock: FakeClock, case_id: str, rng: 
     state = record_next(service, clock, case_id, rng)  # warnings raised by the last step
     assert state.setup is not None
     clock.advance(minutes=2)
-    if state.signature("nurse") is None:
+    if state.facts.signature("nurse") is None:
         service.sign(case_id=case_id, name=state.current_nurse, role="nurse")
     if state.findings is None:
         service.record_findings(case_id=case_id, findings="Resumed after a restart.", ebl_ml=5.0)
-    if state.signature("operator") is None:
+    if state.facts.signature("operator") is None:
         service.sign(case_id=case_id, name=state.setup.team.operator, role="operator")
     return service.state(case_id)
 
@@ -389,13 +389,13 @@ def _resume(service: ChecklistService, case_id: str, row: CaseRow, rng: random.R
     """The case folds from its events, the next step can be appended, and it can be finished and signed."""
     count, status = row.event_count, row.status
     state = service.state(case_id)
-    assert len(state.events) == count and state.status == status, context
+    assert len(state.events) == count and state.facts.status == status, context
     clock = restart_clock(service, case_id)
     if state.current is not None:
         record_next(service, clock, case_id, rng)
         assert len(service.store.events(case_id)) > count, f"the next step was not appended ({context})"
     final = finish_case(service, clock, case_id, rng)
-    assert final.status == "signed", context
+    assert final.facts.status == "signed", context
     LEDGER.add(f"{prefix}.cases_resumed_and_finished")
 
 

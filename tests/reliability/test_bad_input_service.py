@@ -137,7 +137,7 @@ def attempt(bench: Bench, call: str, kwargs: dict[str, Any], case_id: Any = None
 
 def _footprint(service: ChecklistService, case_id: str | None) -> tuple[int, int, int]:
     events = len(service.store.events(case_id)) if case_id else 0
-    return events, len(service.list_cases()), len(service.store.list_staff(active_only=False))
+    return events, len(service.list_cases()), len(service.store.staff.list_staff(active_only=False))
 
 
 def _assert_reads_back(service: ChecklistService, case_id: str, before: int) -> None:

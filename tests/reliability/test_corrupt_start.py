@@ -8,7 +8,6 @@ they were (no -wal, -shm, .lock, backup or note appears beside it).
 
 from __future__ import annotations
 
-import importlib
 import os
 import random
 import sqlite3
@@ -119,12 +118,6 @@ def test_the_service_refuses_a_damaged_file_for_writing_and_for_reading(damaged:
 def test_window_start_up_refuses_a_damaged_file_with_the_way_out(
     damaged: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    try:
-        app = importlib.import_module("checklist_app.app")
-    except ImportError as exc:
-        pytest.skip(f"checklist_app.app is not importable yet ({exc}); the window start-up path cannot be tested")
-    if not hasattr(app, "run"):
-        pytest.skip("checklist_app.app has no run(); the window start-up path cannot be tested")
     before = snapshot(damaged.parent)
     outcome = cli_in_process(capsys, "--db", str(damaged))
     LEDGER.add("faults.corrupt_start_window")
@@ -136,14 +129,10 @@ def test_window_start_up_refuses_a_damaged_file_with_the_way_out(
 
 def test_window_start_up_shows_the_way_out_in_a_window_a_person_can_close(damaged: Path, qapp) -> None:
     """With a screen, the refusal is also shown in a plain window (not a modal dialog) with a Close button."""
-    try:
-        app = importlib.import_module("checklist_app.app")
-    except ImportError as exc:
-        pytest.skip(f"checklist_app.app is not importable yet ({exc})")
-    if not hasattr(app, "run") or "show_error_window" not in app.run.__code__.co_varnames:
-        pytest.skip("checklist_app.app.run has no show_error_window switch to test the error window offscreen")
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
+
+    from checklist_app import app
 
     shown: list[str] = []
     polls = [0]

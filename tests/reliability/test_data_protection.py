@@ -150,7 +150,7 @@ def test_signature_with_pin_records_who_signed_but_never_the_pin(service: Checkl
     assert wrong.value.field == "pin"
     state = service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse", pin=PIN)
     LEDGER.add("security.pin_checks")
-    assert state.signature("nurse") is not None
+    assert state.facts.signature("nurse") is not None
     assert not any(PIN in ev.canonical_json(dict(e.values)) for e in service.store.events(case_id))
 
 
@@ -204,7 +204,7 @@ def test_every_change_to_a_signed_case_is_refused_and_only_an_addendum_is_added(
     assert service.store.events(signed) == before
     clock.advance(minutes=30)
     state = service.add_addendum(case_id=signed, text="Patient reviewed on the ward", reason="Follow-up", author="Dr A")
-    assert state.status == "amended" and len(service.store.events(signed)) == len(before) + 1
+    assert state.facts.status == "amended" and len(service.store.events(signed)) == len(before) + 1
     assert service.store.verify() == []
 
 

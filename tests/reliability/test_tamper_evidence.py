@@ -224,8 +224,8 @@ def test_window_shows_the_tamper_banner_on_a_tampered_case(db: Path, qtbot, tmp_
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QWidget
 
-    from checklist_app.app import build_window
     from checklist_app.service import ChecklistService
+    from checklist_app.ui.window import build_window
 
     case_a, case_b = case_ids(db)
     tamper(db, f"UPDATE events SET actor = 'Someone Else' WHERE case_id = '{case_a}' AND seq = 4")

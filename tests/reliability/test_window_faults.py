@@ -1,6 +1,6 @@
 """Disk faults seen from the room window: the tick says NOT SAVED, the row stays pending, a retry saves.
 
-The window is the real one (`checklist_app.app.build_window`), offscreen; the tick is a QTest
+The window is the real one (`checklist_app.ui.window.build_window`), offscreen; the tick is a QTest
 click on `primary_action` after filling the step's inputs, as a nurse would.
 """
 

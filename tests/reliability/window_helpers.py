@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 
@@ -29,15 +27,10 @@ class Silent:
 
 
 def window_builder() -> Callable:
-    """`checklist_app.app.build_window`, or skip the test naming what is missing."""
-    try:
-        app = importlib.import_module("checklist_app.app")
-    except ImportError as exc:
-        pytest.skip(f"checklist_app.app is not importable ({exc}): the window cannot be tested")
-    build = getattr(app, "build_window", None)
-    if build is None:
-        pytest.skip("checklist_app.app has no build_window(service): the window cannot be tested")
-    return build
+    """The room window's builder: `checklist_app.ui.window.build_window`."""
+    from checklist_app.ui.window import build_window
+
+    return build_window
 
 
 @contextmanager

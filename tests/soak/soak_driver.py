@@ -26,12 +26,12 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QWidget
 
-from checklist_app.app import build_window
 from checklist_app.demo import TYPICAL_VALUES
 from checklist_app.domain.clock import FakeClock
 from checklist_app.domain.state import DONE
 from checklist_app.service import ChecklistService
 from checklist_app.store import open_store
+from checklist_app.ui.window import build_window
 
 START = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
 NURSE, RELIEF, OPERATOR = "Nurse Dana Demo", "Nurse Noor Demo", "Dr Ada Demo"
@@ -119,7 +119,7 @@ class Nurse:
         if step == "cement_injection" and not self.usable_batch(state):
             self.record_implant("cement")
             return
-        if step == "balloon_inflation" and not state.balloon_kits:
+        if step == "balloon_inflation" and not state.facts.kits:
             self.record_implant("balloon")
             return
         if self.screen.service.blocking_gates(case_id=self.case_id, step=step, level=current.level, side=current.side):
@@ -138,13 +138,13 @@ class Nurse:
     def usable_batch(self, state) -> bool:
         from checklist_app.domain.timers import working_window
 
-        windows = [working_window(state, b) for b in state.batches]
+        windows = [working_window(state, b) for b in state.facts.batches]
         return any(w is not None and self.clock.now() < w[1] - timedelta(minutes=1) for w in windows)
 
     def ready_to_inject(self, state) -> bool:
         from checklist_app.domain.timers import working_window
 
-        window = working_window(state, state.batches[-1])
+        window = working_window(state, state.facts.batches[-1])
         return window is not None and self.clock.now() >= window[0]
 
     def tick_step(self, current) -> None:
@@ -207,7 +207,7 @@ class Nurse:
         for role, person in (("nurse", RELIEF), ("operator", OPERATOR)):
             panel.rows[role].who.set_text(person)
             self.click(f"signoff.{role}.sign")
-            if self.state().signature(role) is None:
+            if self.state().facts.signature(role) is None:
                 raise Stuck(4, f"STUCK signing as {role}: {panel.rows[role].message.text()}")
         self.finished = True
         self.screen.show_page("checklist")

@@ -13,7 +13,7 @@ from checklist_app.domain.changes import Facet
 from checklist_app.service import ChecklistService
 from checklist_app.store import StoreError, open_store
 from checklist_app.store.outbox import Outbound
-from tests.conftest import STEP_VALUES, advance, setup_kwargs
+from tests.conftest import STEP_VALUES, advance, mix_cement, setup_kwargs
 
 
 def test_a_snapshot_handed_out_never_changes_afterwards(service, clock, started):
@@ -25,6 +25,31 @@ def test_a_snapshot_handed_out_never_changes_afterwards(service, clock, started)
     assert len(before.events) == count and before.instance("patient_in_room").status == "pending"
     with pytest.raises(RuntimeError, match="never changes"):
         before.apply(after.events[-1])
+
+
+def test_corrections_and_retractions_leave_every_earlier_snapshot_as_it_was(service, clock, started):
+    """The fold is copy-on-write: a later correction must not reach into a snapshot someone holds."""
+    clock.advance(minutes=1)
+    seq = mix_cement(service, started)
+    mixed = service.state(started)
+    clock.advance(minutes=1)
+    corrected = service.correct(
+        case_id=started, seq=seq, values={**mixed.entry_for(seq).values, "lot": "CM0002"}, reason="lot misread"
+    )
+    clock.advance(minutes=1)
+    retracted = service.retract(case_id=started, seq=seq, reason="batch discarded")
+
+    assert [b.lot for b in mixed.facts.batches] == ["CM0001"] and mixed.entry_for(seq).corrections == []
+    assert [b.lot for b in corrected.facts.batches] == ["CM0002"] and corrected.entry_for(seq).retraction is None
+    assert retracted.facts.batches == () and retracted.entry_for(seq).retracted
+    # and a step instance: recorded, then retracted, the first snapshot still shows it done
+    clock.advance(minutes=1)
+    done = service.record_step(case_id=started, step="patient_in_room")
+    entry_seq = done.instance("patient_in_room").entry.seq
+    clock.advance(minutes=1)
+    back = service.retract(case_id=started, seq=entry_seq, reason="recorded on the wrong case")
+    assert done.instance("patient_in_room").status == "done"
+    assert back.instance("patient_in_room").status == "pending"
 
 
 def test_snapshots_hold_the_events_as_stored_with_their_hashes(service, clock, started):
@@ -132,7 +157,7 @@ def test_a_message_that_cannot_be_enqueued_leaves_no_event_either(db_path, clock
         with pytest.raises(StoreError, match="already in the outbox"):
             service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
         assert len(service.store.events(case_id)) == before  # the signature rolled back with it
-        assert not service.state(case_id).locked
+        assert not service.state(case_id).facts.locked
         assert len(service.records.outbox()) == 1
     finally:
         service.close()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from checklist_app.domain.codes import CptLine, cpt_codes, suggest_icd10
+from checklist_app.domain.coding import CptLine, load_coding_tables
 from checklist_app.domain.errors import Refusal
+from checklist_app.site import shipped_coding_tables
+
+TABLES = load_coding_tables(shipped_coding_tables())
+cpt_codes, suggest_icd10 = TABLES.cpt_codes, TABLES.suggest_icd10
 
 
 def codes(procedure: str, levels: list[str]) -> list[tuple[str, str, bool]]:

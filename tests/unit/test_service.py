@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 
 from checklist_app.domain import events as ev
+from checklist_app.domain.alarms import alarms
 from checklist_app.domain.errors import Refusal
-from checklist_app.domain.rules import GateClosed
+from checklist_app.domain.gates import GateClosed
 from checklist_app.domain.state import DONE, NOT_APPLICABLE, PENDING
-from checklist_app.domain.timers import alarms, hardening_end, timers, working_window
+from checklist_app.domain.timers import hardening_end, timers, working_window
 from checklist_app.service import ChecklistService
 from checklist_app.store import open_store
 from tests.conftest import STEP_VALUES, advance, mix_cement, open_balloon_kit, setup_kwargs
@@ -172,7 +173,7 @@ def test_expired_cement_lot_is_refused_unless_overridden(service, clock, started
         case_id=started, step="cement_mix", values=values, override_reason="No other lot; operator informed"
     )
     assert state.overrides[-1].values["gate"] == "expired_lot"
-    assert state.batches[-1].values["lot"] == "OLD1"
+    assert state.facts.batches[-1].lot == "OLD1"
 
 
 def test_late_entry_needs_a_reason_and_keeps_both_times(service, clock, started):
@@ -376,7 +377,7 @@ def test_timers_survive_a_restart(service, db_path, clock, started):
     reopened = ChecklistService(open_store(db_path), clock=clock)
     try:
         assert reopened.timers(started) == before
-        assert reopened.state(started).batches[-1].seq == batch_seq
+        assert reopened.state(started).facts.batches[-1].seq == batch_seq
     finally:
         reopened.close()
 
@@ -407,7 +408,7 @@ def test_signing_order_and_lock(service, clock, started):
     with pytest.raises(Refusal, match="not the operator"):
         service.sign(case_id=started, name="Dr Someone Else", role="operator")
     state = service.sign(case_id=started, name="Dr Ada Demo", role="operator")
-    assert state.locked and state.status == "signed"
+    assert state.facts.locked and state.facts.status == "signed"
     assert service.list_cases()[0].status == "signed"
     entry = state.instance("closure").entry
     with pytest.raises(Refusal, match="locked"):
@@ -417,12 +418,12 @@ def test_signing_order_and_lock(service, clock, started):
     state = service.add_addendum(
         case_id=started, text="Patient reports pain relief.", reason="Follow-up call", author="Dr Ada Demo"
     )
-    assert state.status == "amended" and state.addenda[-1].actor == "Dr Ada Demo"
+    assert state.facts.status == "amended" and state.addenda[-1].actor == "Dr Ada Demo"
 
 
 def test_pin_is_checked_and_stored_only_as_a_slow_hash(service, clock, started):
     staff_id = service.add_staff(name="Nurse Dana Demo", role="nurse", pin="4821")
-    stored = service.store.staff_pin_hash(staff_id)
+    stored = service.store.staff.staff_pin_hash(staff_id)
     assert "4821" not in stored and stored.startswith("scrypt$")
     complete_case(service, clock, started)
     with pytest.raises(Refusal) as err:

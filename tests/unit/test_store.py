@@ -550,9 +550,9 @@ def test_read_only_mode_refuses_every_write(db_path: Path) -> None:
         writes = [
             lambda: reader.append(CASE, [event(2)]),
             lambda: reader.append("20261122-002", [], case_row=case_row("20261122-002")),
-            lambda: reader.add_staff("Ann", "nurse"),
-            lambda: reader.set_staff_active(1, False),
-            lambda: reader.meta_set("k", "v"),
+            lambda: reader.staff.add_staff("Ann", "nurse"),
+            lambda: reader.staff.set_staff_active(1, False),
+            lambda: reader.staff.meta_set("k", "v"),
         ]
         for write in writes:
             with pytest.raises(StoreReadOnly, match="read-only"):
@@ -675,41 +675,41 @@ def test_case_exists(store: Store) -> None:
 
 
 def test_staff_are_listed_with_pin_flag_and_can_be_deactivated(store: Store) -> None:
-    ann = store.add_staff("Ann", "nurse", pin_hash="scrypt$abc")
-    bob = store.add_staff("Bob", "radiographer")
-    assert store.list_staff() == [
+    ann = store.staff.add_staff("Ann", "nurse", pin_hash="scrypt$abc")
+    bob = store.staff.add_staff("Bob", "radiographer")
+    assert store.staff.list_staff() == [
         {"id": ann, "name": "Ann", "role": "nurse", "has_pin": True, "active": True},
         {"id": bob, "name": "Bob", "role": "radiographer", "has_pin": False, "active": True},
     ]
-    assert store.staff_pin_hash(ann) == "scrypt$abc"
-    assert store.staff_pin_hash(bob) is None
-    store.set_staff_active(bob, False)
-    assert [s["name"] for s in store.list_staff()] == ["Ann"]
-    assert [s["active"] for s in store.list_staff(active_only=False)] == [True, False]
+    assert store.staff.staff_pin_hash(ann) == "scrypt$abc"
+    assert store.staff.staff_pin_hash(bob) is None
+    store.staff.set_staff_active(bob, False)
+    assert [s["name"] for s in store.staff.list_staff()] == ["Ann"]
+    assert [s["active"] for s in store.staff.list_staff(active_only=False)] == [True, False]
 
 
 def test_same_name_twice_in_one_role_is_refused(store: Store) -> None:
-    store.add_staff("Ann", "nurse")
-    store.add_staff("Ann", "operator")
+    store.staff.add_staff("Ann", "nurse")
+    store.staff.add_staff("Ann", "operator")
     with pytest.raises(StoreError, match="already on the staff list"):
-        store.add_staff("Ann", "nurse")
-    assert len(store.list_staff()) == 2
+        store.staff.add_staff("Ann", "nurse")
+    assert len(store.staff.list_staff()) == 2
 
 
 def test_unknown_staff_id_is_a_store_error(store: Store) -> None:
     with pytest.raises(StoreError, match="no staff member"):
-        store.staff_pin_hash(42)
+        store.staff.staff_pin_hash(42)
     with pytest.raises(StoreError, match="no staff member"):
-        store.set_staff_active(42, True)
+        store.staff.set_staff_active(42, True)
 
 
 def test_meta_values_are_saved_and_replaced(db_path: Path) -> None:
     with Store(db_path) as writer:
-        assert writer.meta_get("site") is None
-        writer.meta_set("site", "Room 3")
-        writer.meta_set("site", "Room 4")
+        assert writer.staff.meta_get("site") is None
+        writer.staff.meta_set("site", "Room 3")
+        writer.staff.meta_set("site", "Room 4")
     with Store(db_path, readonly=True) as reader:
-        assert reader.meta_get("site") == "Room 4"
+        assert reader.staff.meta_get("site") == "Room 4"
 
 
 # -- properties -----------------------------------------------------------------------------------
@@ -773,6 +773,6 @@ def test_per_case_caches_stay_bounded_over_many_cases(store: Store) -> None:
         case_id = f"20261122-{n + 1:03d}"
         new_case(store, 2, case_id)
         store.append(case_id, [event(3, case_id)], status="in_progress")
-    assert len(store._heads) == len(store._status) == MAX_CACHED_CASES
+    assert len(store._chains._heads) == len(store._chains._status) == MAX_CACHED_CASES
     first = "20261122-001"  # long forgotten by the caches: still appended to correctly from disk
     assert [e.seq for e in store.append(first, [event(4, first)])] == [4]

@@ -62,7 +62,7 @@ class AckingService:
         def call(**kwargs):
             state = attr(**kwargs)
             last = state.events[-1]
-            print(f"ACK {state.case_id} {last.seq} {last.hash} {state.status}", flush=True)
+            print(f"ACK {state.case_id} {last.seq} {last.hash} {state.facts.status}", flush=True)
             self._acks += 1
             if self._acks == self._hold_after:
                 print("HOLD", flush=True)

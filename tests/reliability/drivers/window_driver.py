@@ -2,7 +2,7 @@
 
     python window_driver.py DB [--seed S]
 
-Builds the window with `checklist_app.app.build_window`, then on a QTimer loop fills the current
+Builds the window with `checklist_app.ui.window.build_window`, then on a QTimer loop fills the current
 step's inputs, clicks the `primary_action` button with QTest and, once the checklist shows the
 step as done, prints ``ACK <case> <seq> <hash> <status>`` (same protocol as service_driver.py).
 Set-up, cement batches, balloon kits, signatures and new cases go through the service (ACKed too): the window's
@@ -23,14 +23,15 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication
 
-from checklist_app.app import build_window
 from checklist_app.demo import LEVEL_POOL, TYPICAL_VALUES
+from checklist_app.domain.advisories import unacknowledged
+from checklist_app.domain.alarms import alarms
 from checklist_app.domain.clock import FakeClock
 from checklist_app.domain.state import DONE
-from checklist_app.domain.timers import alarms, hardening_end, working_window
-from checklist_app.domain.warnings import unacknowledged
+from checklist_app.domain.timers import hardening_end, working_window
 from checklist_app.service import ChecklistService
 from checklist_app.store import StoreError, open_store
+from checklist_app.ui.window import build_window
 
 # Values a nurse would enter, step by step (the same as the tests and the demo use).
 VALUES = TYPICAL_VALUES
@@ -48,7 +49,7 @@ class Silent:
 
 def ack(state) -> None:
     last = state.events[-1]
-    print(f"ACK {state.case_id} {last.seq} {last.hash} {state.status}", flush=True)
+    print(f"ACK {state.case_id} {last.seq} {last.hash} {state.facts.status}", flush=True)
 
 
 class Clicker:
@@ -132,16 +133,16 @@ class Clicker:
         service, case_id = self.service, self.case_id
         state = service.state(case_id)
         if current.spec.id == "cement_injection":
-            batch = state.batches[-1] if state.batches else None
+            batch = state.facts.batches[-1] if state.facts.batches else None
             window = working_window(state, batch) if batch else None
             if window is None or self.clock.now() > window[1] - timedelta(minutes=1):
                 product = service.catalogue.cements[0]
                 values = {"product": product.id, "lot": "CM0001", "expiry": "2031-01-01"}
                 state = service.record_step(case_id=case_id, step="cement_mix", values=values)
                 ack(state)
-                window = working_window(state, state.batches[-1])
+                window = working_window(state, state.facts.batches[-1])
                 self.clock.set(max(self.clock.now(), window[0]))  # type: ignore[index]
-        if current.spec.id == "balloon_inflation" and not state.balloon_kits:
+        if current.spec.id == "balloon_inflation" and not state.facts.kits:
             kit = service.catalogue.balloons[0]
             values = {"product": kit.id, "lot": "BK0001", "expiry": "2031-01-01"}
             ack(service.record_step(case_id=case_id, step="balloon_kit", values=values))

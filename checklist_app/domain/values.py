@@ -1,36 +1,19 @@
-"""Checking what the nurse enters: values against the template, times, gates and expired lots."""
+"""Checking what the nurse enters: every value against its field in the template, and where it must be."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from .catalogue import gtin14
+from .catalogue import Product, gtin14
+from .choices import preselected
 from .errors import Refusal
 from .setup import SIDES, clean_text
-from .state import DONE, CaseState
-from .template import FieldSpec, Gate, StepSpec
+from .state import CaseState
+from .template import FieldSpec, StepSpec
 from .units import UnitError, convert, parse_quantity
-
-LATE_REASONS = {
-    "emergency": "Emergency",
-    "equipment": "Equipment issue",
-    "handover": "Handover",
-    "catch_up": "Documentation catch-up",
-    "other": "Other",
-}
-FUTURE_TOLERANCE = timedelta(seconds=60)  # clocks of two workstations may differ slightly
-OLDEST_ENTRY = timedelta(hours=24)  # a case lasts hours; older times are typing mistakes
-
-
-class GateClosed(Refusal):
-    """A hard stop: the step may not be recorded yet. `gates` says which, for an override."""
-
-    def __init__(self, gates: list[Gate]) -> None:
-        super().__init__("gate", "; ".join(g.message for g in gates))
-        self.gates = gates
 
 
 def check_gtin_matches(state: CaseState, spec: StepSpec, values: Mapping[str, Any]) -> None:
@@ -73,23 +56,24 @@ def validate_values(
             continue
         values[fspec.id] = _clean(state, fspec, given)
     for fspec in spec.fields:
-        # required_if: required exactly when that yes/no answer is yes, irrelevant when it is no.
-        needed = values.get(fspec.required_if) is True if fspec.required_if else fspec.required
-        if fspec.required_if is not None and values.get(fspec.required_if) is not True:
-            values.pop(fspec.id, None)  # the answer that made it relevant was "no"
+        # required_if: required exactly when that yes/no answer is the one named, irrelevant otherwise.
+        needed = values.get(fspec.required_if) is fspec.required_when if fspec.required_if else fspec.required
+        if fspec.required_if is not None and values.get(fspec.required_if) is not fspec.required_when:
+            values.pop(fspec.id, None)  # the answer that made it relevant was not given
         elif needed and fspec.id not in values:
-            raise Refusal(fspec.id, _missing(state, fspec))
-    _step_specific(spec, values)
+            raise Refusal(fspec.id, fspec.missing or _missing(state, fspec))
+        _check_exclusive(fspec, values.get(fspec.id))
     check_gtin_matches(state, spec, values)
     return values
 
 
-def _step_specific(spec: StepSpec, values: dict[str, Any]) -> None:
-    if spec.id == "antibiotic" and values.get("given") is False and not values.get("not_given_reason"):
-        raise Refusal("not_given_reason", "say why no antibiotic was given")
-    allergies = values.get("allergies")
-    if spec.id == "prechecks" and isinstance(allergies, list) and "none" in allergies and len(allergies) > 1:
-        raise Refusal("allergies", "'No known allergy' cannot be combined with an allergy")
+def _check_exclusive(fspec: FieldSpec, picked: Any) -> None:
+    """A choice that stands alone ("no known allergy") is never combined with another one."""
+    if not fspec.exclusive or not isinstance(picked, list) or len(picked) < 2:
+        return
+    alone = next((choice for choice in picked if choice in fspec.exclusive), None)
+    if alone is not None:
+        raise Refusal(fspec.id, f"'{fspec.choice_label(alone)}' cannot be combined with another answer")
 
 
 def _clean(state: CaseState, fspec: FieldSpec, value: Any) -> Any:
@@ -157,7 +141,7 @@ def _number(fspec: FieldSpec, value: Any) -> float | int:
         raise Refusal(fspec.id, f"'{fspec.label}' {value:g} {unit} is below the minimum of {fspec.min:g} {unit}")
     if fspec.max is not None and value > fspec.max:
         raise Refusal(fspec.id, f"'{fspec.label}' {value:g} {unit} is above the maximum of {fspec.max:g} {unit}")
-    return value
+    return int(value) if fspec.type == "integer" else float(value)
 
 
 def _choice(fspec: FieldSpec, value: Any) -> str:
@@ -187,8 +171,6 @@ def _product(state: CaseState, fspec: FieldSpec, value: Any) -> str:
 
 
 def _proposed_record(state: CaseState, fspec: FieldSpec, when: datetime | None) -> int | None:
-    from .choices import preselected  # choices builds on timers, which build on this module's neighbours
-
     if when is not None:
         return preselected(state, fspec, when)
     records = state.live_records(fspec.record or "")
@@ -216,7 +198,7 @@ def _batch(state: CaseState, fspec: FieldSpec, value: Any) -> int:
     return int(value)
 
 
-def find_product(state: CaseState, kind: str, product_id: str):
+def find_product(state: CaseState, kind: str, product_id: str) -> Product | None:
     """The catalogue entry, or None when the site catalogue does not (or no longer) list it."""
     try:
         return state.catalogue.product(kind, product_id)
@@ -253,7 +235,7 @@ def warn_limit(state: CaseState, spec: StepSpec, fspec: FieldSpec, values: Mappi
     return float(limit) if limit is not None else None
 
 
-def chosen_product(state: CaseState, spec: StepSpec, values: Mapping[str, Any]):
+def chosen_product(state: CaseState, spec: StepSpec, values: Mapping[str, Any]) -> Product | None:
     """The catalogue product a step's values name: directly, or through the batch or kit chosen."""
     for fspec in spec.fields:
         value = values.get(fspec.id)
@@ -266,34 +248,6 @@ def chosen_product(state: CaseState, spec: StepSpec, values: Mapping[str, Any]):
             if record is not None and record.event.step == fspec.record:
                 return chosen_product(state, state.step_spec_of(record), record.values)
     return None
-
-
-# -- times ---------------------------------------------------------------------------------
-def check_clinical_time(state: CaseState, when: datetime, now: datetime, *, step: str | None = None) -> None:
-    """Refuse clinical times in the future or before the patient entered the room."""
-    if when.tzinfo is None:
-        raise Refusal("clinical_time", "must include a time zone")
-    if when > now + FUTURE_TOLERANCE:
-        raise Refusal("clinical_time", "is in the future; it cannot be later than now")
-    if when < now - OLDEST_ENTRY:
-        raise Refusal("clinical_time", f"is more than {OLDEST_ENTRY.days * 24} hours ago; record it as an addendum")
-    pir = state.milestone("PIR")
-    if pir is not None and step != "patient_in_room" and when < pir:
-        raise Refusal("clinical_time", f"is before the patient entered the room ({pir:%H:%M} UTC)")
-
-
-def check_late_entry(state: CaseState, when: datetime, now: datetime, late_reason: str | None) -> str | None:
-    """A late entry (more than the configured minutes after its clinical time) needs a reason."""
-    limit = timedelta(minutes=float(state.settings.get("late_entry_minutes")))
-    if now - when <= limit:
-        return None
-    if not isinstance(late_reason, str) or late_reason not in LATE_REASONS:
-        raise Refusal(
-            "late_reason",
-            f"entered more than {limit.total_seconds() / 60:g} min after it happened: choose a reason "
-            f"({', '.join(LATE_REASONS.values())})",
-        )
-    return late_reason
 
 
 def check_instance(state: CaseState, spec: StepSpec, level: str | None, side: str | None) -> None:
@@ -310,38 +264,3 @@ def check_instance(state: CaseState, spec: StepSpec, level: str | None, side: st
         if side is not None and side not in SIDES:
             raise Refusal("side", f"'{side}' is not a side (left or right)")
         raise Refusal("level", f"'{spec.title}' is not planned for {where}")
-
-
-# -- gates ---------------------------------------------------------------------------------
-def closed_gates(state: CaseState, spec: StepSpec, level: str | None, side: str | None, when: datetime) -> list[Gate]:
-    """The template's hard stops still closed for this step instance, at clinical time `when`."""
-    closed = []
-    for gate in spec.gates:
-        if state.gate_overridden(gate.id, spec.id, level, side):
-            continue
-        scope_level = level if gate.scope == "level" else None
-        required = state.instances_of(gate.requires, scope_level)
-        done = bool(required) and all(i.status == DONE for i in required)
-        if not done or (gate.countdown == "hardening" and not _hardened(state, level, when)):
-            closed.append(gate)
-    return closed
-
-
-def _hardened(state: CaseState, level: str | None, when: datetime) -> bool:
-    from .timers import hardening_end  # timers build on rules' neighbours; imported late to keep one-way
-
-    end = hardening_end(state, level or "")
-    return end is None or when >= end
-
-
-def expired_lot_gate(spec: StepSpec, values: Mapping[str, Any], when: datetime) -> Gate | None:
-    """An expired cement or balloon lot is refused unless overridden with a reason."""
-    expiry = values.get("expiry")
-    if not expiry or date.fromisoformat(str(expiry)) >= when.astimezone().date():  # the room's local date
-        return None
-    return Gate(
-        id="expired_lot",
-        requires=spec.id,
-        scope="case",
-        message=f"Lot {values.get('lot', '')} expired on {expiry}: use another lot or override with a reason",
-    )
