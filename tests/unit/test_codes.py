@@ -36,9 +36,9 @@ def test_kyphoplasty_mixed_thoracic_and_lumbar_uses_the_first_level_in_spine_ord
     ]
 
 
-def test_kyphoplasty_cervical_level_bills_as_thoracic_and_sacral_as_lumbar() -> None:
-    assert codes("kyphoplasty", ["C7"]) == [("22513", "C7", False)]
-    assert codes("kyphoplasty", ["S1"]) == [("22514", "S1", False)]
+def test_kyphoplasty_cervical_level_is_unlisted_and_the_sacrum_is_sacroplasty() -> None:
+    assert codes("kyphoplasty", ["C7"]) == [("22899", "C7", False)]
+    assert codes("kyphoplasty", ["S1"]) == [("0200T", "S1", False)]
 
 
 def test_vertebroplasty_one_thoracic_level_bills_cervicothoracic_22510() -> None:
@@ -48,7 +48,7 @@ def test_vertebroplasty_one_thoracic_level_bills_cervicothoracic_22510() -> None
 
 def test_vertebroplasty_one_lumbar_level_bills_lumbosacral_22511() -> None:
     assert codes("vertebroplasty", ["L4"]) == [("22511", "L4", False)]
-    assert codes("vertebroplasty", ["S1"]) == [("22511", "S1", False)]
+    assert codes("vertebroplasty", ["S1"]) == [("0200T", "S1", False)]  # the sacrum is sacroplasty
 
 
 def test_vertebroplasty_three_levels_bill_one_primary_and_two_add_ons() -> None:
@@ -93,25 +93,25 @@ def test_osteoporotic_fracture_suggests_age_related_osteoporosis_with_vertebral_
     assert "osteoporosis" in description and "vertebra" in description
 
 
-def test_myeloma_suggests_the_neoplasm_and_the_pathological_fracture() -> None:
-    assert [code for code, _ in suggest_icd10("myeloma", ["T10"])] == ["C90.00", "M84.58XA"]
+def test_myeloma_suggests_the_pathological_fracture_then_the_neoplasm() -> None:
+    assert [code for code, _ in suggest_icd10("myeloma", ["T10"])] == ["M84.58XA", "C90.00"]
 
 
-def test_metastatic_disease_suggests_bone_secondary_and_the_pathological_fracture() -> None:
+def test_metastatic_disease_suggests_the_pathological_fracture_then_bone_secondary() -> None:
     suggestions = dict(suggest_icd10("metastatic", ["L3"]))
-    assert list(suggestions) == ["C79.51", "M84.58XA"]
+    assert list(suggestions) == ["M84.58XA", "C79.51"]
     assert suggestions["C79.51"] == "Secondary malignant neoplasm of bone"
 
 
-def test_traumatic_fracture_suggests_one_code_per_region_present() -> None:
-    assert [code for code, _ in suggest_icd10("traumatic", ["T12"])] == ["S22.000A"]
-    assert [code for code, _ in suggest_icd10("traumatic", ["L2", "L1"])] == ["S32.000A"]
-    assert [code for code, _ in suggest_icd10("traumatic", ["L1", "T12", "T11"])] == ["S22.000A", "S32.000A"]
+def test_traumatic_fracture_suggests_a_code_naming_each_vertebra() -> None:
+    assert [code for code, _ in suggest_icd10("traumatic", ["T12"])] == ["S22.080A"]
+    assert [code for code, _ in suggest_icd10("traumatic", ["L2", "L1"])] == ["S32.010A", "S32.020A"]
+    assert [code for code, _ in suggest_icd10("traumatic", ["L1", "T12", "T11"])] == ["S22.080A", "S32.010A"]
 
 
-def test_other_collapse_suggests_collapsed_vertebra_nec() -> None:
+def test_other_collapse_suggests_collapsed_vertebra_nec_by_region() -> None:
     ((code, description),) = suggest_icd10("other", ["T7"])
-    assert code == "M48.50XA" and "Collapsed vertebra" in description
+    assert code == "M48.54XA" and "Collapsed vertebra" in description and "thoracic" in description
 
 
 def test_every_suggestion_is_a_well_formed_icd10_code_with_a_description() -> None:

@@ -30,7 +30,7 @@ def test_the_shipped_code_tables_load():
         (lambda d: d["cpt"]["vertebroplasty"]["primary"].pop(), "must cover the regions"),
         (lambda d: d["cpt"]["kyphoplasty"]["add_on"].update(code="2251"), "is not a valid code"),
         (lambda d: d["icd10"]["osteoporotic"]["codes"][0].update(code="80.08"), "not a valid code"),
-        (lambda d: d["icd10"]["traumatic"]["by_region"].pop("S"), "by_region must give"),
+        (lambda d: d["icd10"]["traumatic"]["by_level"].pop(), "S1, S2, S3, S4, S5 not covered"),
         (lambda d: d["icd10"]["myeloma"]["codes"][0].update(description=" "), "needs a description"),
     ],
 )
