@@ -211,10 +211,9 @@ class CodingTables:
         ordered = spine_order(levels)
         done = [LevelDone(lv, procedure, procedure, given.get(lv, (SIDES[0],))) for lv in ordered]
         lines = self.procedure_codes(done)
-        unknown = [lv for lv in ordered if lv[0] in self.sacrum.regions and lv not in given]
-        if unknown:
+        if any(lv[0] in self.sacrum.regions and lv not in given for lv in ordered):
             assumed = "sides not recorded: one side assumed; the two-side code if both sides were injected"
-            lines = [replace(ln, note=assumed) if ln.code in self._sacrum_codes else ln for ln in lines]
+            lines = [replace(ln, note=assumed) if ln.code == self.sacrum.unilateral.code else ln for ln in lines]
         return lines
 
     # -- ICD-10-CM ---------------------------------------------------------------------------
@@ -553,13 +552,14 @@ def _cover_regions(covered: list[str], where: str) -> None:
 
 def _per_level(entries: list[Any], where: str) -> dict[str, Code]:
     table: dict[str, Code] = {}
+    first: dict[str, int] = {}
     for number, entry in enumerate(entries, 1):
         here = f"{where} by_level entry {number}"
         code = _code(entry, here, _ICD10_RE)
         for level in _levels(entry, f"{here} ({code.code})"):
             if level in table:
-                raise CodingError(f"{here} ({code.code}): {level} is given twice")
-            table[level] = code
+                raise CodingError(f"{here} ({code.code}): {level} is given twice (entry {first[level]} has it)")
+            table[level], first[level] = code, number
     missing = [level for level in ALL_LEVELS if level not in table]
     if missing:
         raise CodingError(f"{where} by_level: {', '.join(missing)} not covered (every level C1–S5 needs a code)")
