@@ -165,12 +165,12 @@ class CodingTables:
         sacral = next((line for line in lines if line.code in self._sacrum_codes), None)
         for item in (i for i in done if i.biopsy):
             line = sacral if item.level[0] in self.sacrum.regions else by_level.get(item.level)
-            if line is not None and line.code in self._unlisted_codes:
-                notes.append(f"Bone biopsy at {item.level}: part of the unlisted {line.code}, described in the report.")
-            elif line is not None and line.modifier is None:
-                notes.append(f"Bone biopsy at {item.level}: included in {line.code}, not reported separately.")
-            else:
+            if line is None or line.modifier is not None:
                 notes.append(self._separate_biopsy_note(item))
+            elif line.code in self._unlisted_codes:
+                notes.append(f"Bone biopsy at {item.level}: part of the unlisted {line.code}, described in the report.")
+            else:
+                notes.append(f"Bone biopsy at {item.level}: included in {line.code}, not reported separately.")
         abandoned = [lv for line in lines if line.modifier for lv in line.levels]
         if abandoned:
             notes.append(
@@ -188,10 +188,10 @@ class CodingTables:
         if sacral is not None:
             notes.append(
                 f"Sacrum ({_join(sacral.levels)}): {sacral.code}, one code per sacrum whatever the number of "
-                "segments (0200T one side, 0201T both sides); imaging guidance and bone biopsy are included."
+                f"segments ({self.sacrum.unilateral.code} one side, {self.sacrum.bilateral.code} both sides); "
+                "imaging guidance and bone biopsy are included."
             )
-        families = {line.code for line in lines} & {c.code for p in PROCEDURES for c in self.primary[p].values()}
-        if len({self._family_of(code) for code in families}) > 1:
+        if len({self._family(item)[0] for item in done} & set(PROCEDURES)) > 1:
             notes.append(
                 "Vertebroplasty and kyphoplasty in one session: each is reported with its own primary code "
                 f"and its own add-on ({self.add_on['vertebroplasty'].code} with vertebroplasty, "
@@ -313,9 +313,6 @@ class CodingTables:
         if region in self.unlisted.get(item.coded_as, {}):
             return ("unlisted", item.level)
         return (item.coded_as, "")
-
-    def _family_of(self, code: str) -> str:
-        return next(p for p in PROCEDURES if code in {c.code for c in self.primary[p].values()})
 
     def _series(self, procedure: str, members: list[LevelDone]) -> list[CptLine]:
         completed = [m for m in members if not m.abandoned]

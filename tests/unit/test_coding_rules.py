@@ -257,6 +257,18 @@ def test_a_biopsy_at_an_abandoned_level_is_a_coder_note_naming_20225_never_a_lin
     assert "20225" in note and "not treated" in note and "coder decides" in note
 
 
+def test_a_biopsy_at_an_abandoned_cervical_kyphoplasty_level_is_also_a_separate_biopsy_note():
+    (note,) = [n for n in TABLES.coder_notes([done("C5", KYPHO, ABANDONED, biopsy=True)]) if "Bone biopsy" in n]
+    assert "20225" in note
+    treated = " ".join(TABLES.coder_notes([done("C4", KYPHO, biopsy=True)]))
+    assert "Bone biopsy at C4: part of the unlisted 22899" in treated
+
+
+def test_vertebroplasty_and_kyphoplasty_together_get_a_note_on_their_separate_add_ons():
+    assert any("own add-on" in n for n in TABLES.coder_notes([done("T12", KYPHO, VERTEBRO), done("L1", KYPHO)]))
+    assert not any("own add-on" in n for n in TABLES.coder_notes([done("T12", KYPHO), done("L1", KYPHO)]))
+
+
 def test_a_biopsy_at_an_abandoned_sacral_segment_is_included_when_the_sacrum_was_treated():
     levels = [done("S1", VERTEBRO), done("S2", VERTEBRO, ABANDONED, biopsy=True)]
     assert "Bone biopsy at S2: included in 0201T, not reported separately." in TABLES.coder_notes(levels)
