@@ -73,11 +73,11 @@ def _levels(rows, flagged, kypho, cement_total, balloon_total, leak_total, cannu
             "Cement volume",
             "Leak",
         )
-        widths = (30, 30, 120, 32, 38, 40, 42, 42, 136)  # points of a 510-point line: no header wraps
+        widths = (30, 30, 120, 34, 40, 44, 42, 42, 128)  # points of the 510-point A4 line: no header word breaks
         totals = (*first, "", "", "", ml(balloon_total), ml(cement_total), leak_total)
     else:
         header = ("Level", "Side", "Approach", "Gauge", "Cement batch", "Cement volume", "Stop reason", "Leak")
-        widths = (30, 30, 120, 32, 100, 40, 70, 88)
+        widths = (30, 30, 120, 34, 100, 42, 68, 86)
         totals = (*first, "", "", ml(cement_total), "", leak_total)
     return Table(header, tuple(rows), widths, totals, tuple(flagged))
 
