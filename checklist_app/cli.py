@@ -15,6 +15,7 @@ from . import __version__, paths
 from .domain.errors import Refusal
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+NOTE_DOCUMENTS = ("report", "nursing", "audit")  # checklist_app.note.DOCUMENTS, without importing reportlab
 
 
 class CliError(Exception):
@@ -48,9 +49,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=None, metavar="S")
     backup = sub.add_parser("backup", parents=[common], help="consistent copy of the database, safe while in use")
     backup.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
-    note = sub.add_parser("note", parents=[common], help="write the operative note of a case as PDF")
+    note = sub.add_parser(
+        "note",
+        parents=[common],
+        help="write the operative note of a case as PDF",
+        description="Write the note of a case as PDF: the operative report, the intraoperative nursing record "
+        "and the audit trail, each starting on a new page (all three by default).",
+    )
     note.add_argument("case", metavar="CASE")
-    note.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    note.add_argument(
+        "-o", "--out", "--output", dest="output", type=Path, required=True, metavar="FILE", help="the PDF file to write"
+    )
+    note.add_argument(
+        "--document",
+        action="append",
+        choices=NOTE_DOCUMENTS,
+        metavar="{report,nursing,audit}",
+        help="write only this document: report (the operative report the operator signs), nursing (the "
+        "intraoperative nursing record) or audit (the audit trail); repeat to choose several "
+        "(default: all three in one PDF)",
+    )
     sub.add_parser("selftest", parents=[common], help="deployment check for a new workstation")
     return parser
 
@@ -251,9 +269,10 @@ def cmd_backup(args: argparse.Namespace, db: Path) -> int:
 def cmd_note(args: argparse.Namespace, db: Path) -> int:
     from .note import write_note
 
+    documents = tuple(args.document or NOTE_DOCUMENTS)
     service = _open(db, readonly=True)
     try:
-        write_note(service, args.case, args.output)
+        write_note(service, args.case, args.output, documents)
     finally:
         service.close()
     print(f"Note written to {args.output}")

@@ -1,9 +1,11 @@
-"""Render a simulated case's operative note to docs/sample-note.pdf and its first page to docs/sample-note.png.
+"""Render a simulated case's note to docs/sample-note.pdf and its first page to docs/sample-note.png.
 
     python scripts/sample_note.py [--seed 22] [--out docs]
 
 The case is simulated through the real service (checklist_app.demo) in a temporary database with a
 fixed seed; the multi-level kyphoplasty with the most to show (biopsy, late entry, correction) is used.
+The PDF holds the three documents (operative report, intraoperative nursing record, audit trail);
+the page count of each is printed, since the operative report of a 3-level case should fit 2 pages.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from checklist_app.demo import simulate  # noqa: E402
 from checklist_app.domain.clock import FakeClock  # noqa: E402
 from checklist_app.domain.settings import Settings  # noqa: E402
 from checklist_app.domain.state import CaseState  # noqa: E402
-from checklist_app.note import render_note  # noqa: E402
+from checklist_app.note import DOCUMENT_TITLES, DOCUMENTS, render_note  # noqa: E402
 from checklist_app.note.tables import biopsy_levels  # noqa: E402
 from checklist_app.service import ChecklistService  # noqa: E402
 from checklist_app.store import open_store  # noqa: E402
@@ -49,8 +51,12 @@ def best_case(seed: int, cases: int) -> bytes:
         try:
             ids = [r.case_id for r in simulate(service, clock, cases=cases, procedure="kyphoplasty", seed=seed)]
             chosen = max(ids, key=lambda case_id: score(service.state(case_id)))
-            print(f"case {chosen}: {service.state(chosen).setup.level_names}", file=sys.stderr)  # type: ignore[union-attr]
-            return render_note(service.state(chosen))
+            state = service.state(chosen)
+            print(f"case {chosen}: {state.setup.level_names}", file=sys.stderr)  # type: ignore[union-attr]
+            for key in DOCUMENTS:
+                pages = render_note(state, (key,)).count(b"/Type /Page\n")
+                print(f"  {DOCUMENT_TITLES[key]}: {pages} page{'s' if pages != 1 else ''}", file=sys.stderr)
+            return render_note(state)
         finally:
             service.close()
 

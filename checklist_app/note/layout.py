@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from functools import partial
 from xml.sax.saxutils import escape
 
@@ -10,13 +11,18 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableStyle
-from reportlab.platypus.flowables import Flowable
+from reportlab.platypus.flowables import Flowable, KeepTogether
 
 from . import bidi, fonts, model
 from .model import Fields, Section, Text
 from .styles import BOLD_FONT, GRID, HEAD_FILL, Styles, alert_fill, shaped
 
+# A number and its unit never part at a line end: '44.6 Gy·cm²', '191 psi', '11 G'.
+UNITS = ("mL", "psi", "mg", "mGy", "Gy·cm²", "mGy·cm", "min", "G", "°C", "×10⁹/L", "kg", "mm", "atm", "runs", "units")
+_UNIT = re.compile(r"(\d) (?=(?:" + "|".join(map(re.escape, UNITS)) + r")(?!\w))")
+_ASCII_UNIT = re.compile(r"(\d) (?=(?:" + "|".join(u for u in UNITS if u.isascii()) + r")(?!\w))")
 KEEP_WITH_HEADING = 22 * mm  # room a heading needs below it: itself and a few lines or rows
+KEEP_TOGETHER = 70 * mm  # a heading with a first block up to this high, or a table as small, never splits
 TALL_ROW = 130 * mm  # a row taller than this might not fit on a page: let it split
 CELL_PADDING = 6  # points, left plus right, of every cell
 
@@ -29,7 +35,8 @@ def markup(text: str, *, bold: bool = False, fit: tuple[float, float] | None = N
     into lines at its spaces (bidi.keep_rtl_together).
     """
     if text.isascii():
-        return escape(text).replace("\n", "<br/>")
+        return _ASCII_UNIT.sub("\\1&#160;", escape(text)).replace("\n", "<br/>")
+    text = _UNIT.sub(f"\\1{bidi.NBSP}", text)
     fits = None if fit is None else partial(_fits, width=fit[0], size=fit[1], bold=bold)
     parts = []
     for font, run in fonts.runs(bidi.keep_rtl_together(text, fits)):
@@ -78,20 +85,35 @@ GRID_STYLE = [
 
 def section_flowables(section: Section, width: float, st: Styles) -> list[Flowable]:
     """A section's heading and blocks as flowables for a frame `width` points wide."""
-    # A heading never ends a page, yet a long section starts right away instead of on a fresh page.
-    flowables: list[Flowable] = [
-        CondPageBreak(KEEP_WITH_HEADING),
-        paragraph(markup(section.title, bold=True), st.heading),
-    ]
+    # A heading never ends a page, and stays on the page of its first block when that block is
+    # small (a table is then never split); a long section starts right away instead of on a fresh page.
+    blocks: list[list[Flowable]] = []
     for block in section.blocks:
         if isinstance(block, Text):
-            flowables.append(_text(block, width, st))
+            blocks.append([_text(block, width, st)])
         elif isinstance(block, Fields):
-            flowables.append(_fields(block, width, st))
+            blocks.append([_fields(block, width, st)])
         else:
-            flowables += _table(block, width, st)
-    flowables.append(Spacer(1, 2 * mm))
+            blocks.append(_table(block, width, st))
+    first = blocks[0] if blocks else []
+    heading = paragraph(markup(section.title, bold=True), st.heading)
+    flowables: list[Flowable] = [CondPageBreak(KEEP_WITH_HEADING), KeepIfSmall([heading, *first])]
+    for rest in blocks[1:]:
+        flowables += rest
+    flowables.append(Spacer(1, 1 * mm))
     return flowables
+
+
+class KeepIfSmall(KeepTogether):
+    """Keeps its flowables on one page when together they are at most KEEP_TOGETHER high (moving them
+    to the next page if need be); a taller group starts where it is and splits as usual."""
+
+    def split(self, available_width, available_height):
+        if getattr(self, "_wrapInfo", None) != (available_width, available_height):
+            self.wrap(available_width, available_height)
+        if self._H > KEEP_TOGETHER:
+            return self._content[:]
+        return super().split(available_width, available_height)
 
 
 def _text(block: Text, width: float, st: Styles) -> Paragraph:
@@ -105,7 +127,7 @@ def _fields(block: Fields, width: float, st: Styles) -> Table:
     flat = [cell for pair in block.rows for cell in pair]
     flat += [""] * (-len(flat) % (2 * per_row))
     texts = [flat[i : i + 2 * per_row] for i in range(0, len(flat), 2 * per_row)]
-    label_share = 0.27 if per_row == 1 else 0.7 / per_row
+    label_share = block.label_share or (0.27 if per_row == 1 else 0.7 / per_row)
     widths = [width * (label_share if i % 2 == 0 else (1 / per_row - label_share)) for i in range(2 * per_row)]
     styles = [st.label if i % 2 == 0 else st.cell for i in range(2 * per_row)]
     rows = [[_cell(t, styles[i], widths[i]) for i, t in enumerate(row)] for row in texts]
@@ -114,6 +136,24 @@ def _fields(block: Fields, width: float, st: Styles) -> Table:
 
 
 def _table(block: model.Table, width: float, st: Styles) -> list[Flowable]:
+    """A table; a table with sub-heading rows (`groups`) prints as one table per group, each under
+    its sub-heading as a caption, with the column headings repeated."""
+    if not block.groups:
+        return _one_table(block, width, st)
+    cuts = [0, *sorted(g + 1 for g in block.groups if 0 <= g < len(block.rows)), len(block.rows) + 1]
+    flowables: list[Flowable] = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        caption = block.caption if start == 0 else block.rows[start - 1][0]
+        rows = block.rows[start : end - 1] if end <= len(block.rows) else block.rows[start:]
+        flagged = tuple(i - start for i in block.flagged if start <= i < start + len(rows))
+        last = end > len(block.rows)
+        part = model.Table(block.header, rows, block.widths, block.totals if last else None, flagged, caption)
+        if rows or part.totals:
+            flowables += _one_table(part, width, st)
+    return flowables
+
+
+def _one_table(block: model.Table, width: float, st: Styles) -> list[Flowable]:
     total = sum(block.widths) or 1
     widths = [width * w / total for w in block.widths]
     texts = [list(block.header), *map(list, block.rows), *([list(block.totals)] if block.totals else [])]
@@ -125,12 +165,10 @@ def _table(block: model.Table, width: float, st: Styles) -> list[Flowable]:
     if block.totals:
         commands.append(("BACKGROUND", (0, -1), (-1, -1), HEAD_FILL))
     table = _grid(rows, texts, widths, commands, st.td.fontSize, repeat_rows=1)
-    caption = (
-        [CondPageBreak(KEEP_WITH_HEADING), paragraph(markup(block.caption, bold=True), st.caption)]
-        if block.caption
-        else []
-    )
-    return [*caption, table, Spacer(1, 1.5 * mm)]
+    if not block.caption:
+        return [KeepIfSmall([table]), Spacer(1, 1.5 * mm)]
+    caption = paragraph(markup(block.caption, bold=True), st.caption)
+    return [CondPageBreak(KEEP_WITH_HEADING), KeepIfSmall([caption, table]), Spacer(1, 1.5 * mm)]
 
 
 def _cell(text: str, style: ParagraphStyle, width: float) -> str | Paragraph:

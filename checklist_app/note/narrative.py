@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ..domain.gates import gate_overridden
@@ -18,6 +19,7 @@ from .words import (
     clock,
     done,
     join_words,
+    leak_words,
     lower_first,
     ml,
     number,
@@ -62,9 +64,10 @@ def technique(state: CaseState) -> tuple[Text, ...]:
     """The narrative: preparation, one paragraph per level, then closure."""
     assert state.setup is not None
     paragraphs = [Text(_preparation(state), label="Preparation.")]
+    named: set[tuple[str, ...]] = set()  # balloon kits and cement batches already named in full
     for planned in state.setup.levels:
-        text = _level(state, planned.level, planned.sides)
-        label = f"{planned.level} ({access(planned.sides)})."
+        text = _level(state, planned.level, planned.sides, named)
+        label = f"{planned.level} ({access(state, planned.level, planned.sides)})."
         paragraphs.append(Text(text or "No step of this level has been recorded yet.", label=label))
     paragraphs.append(Text(_closing(state) or "Closure has not been recorded yet.", label="Completion."))
     return tuple(paragraphs)
@@ -119,7 +122,7 @@ def _antibiotic(state: CaseState) -> str:
         return f"antibiotic prophylaxis was not applicable ({entry.event.reason})"
     values = entry.values
     if values.get("given"):
-        dose = qty(values.get("dose"), "mg", 0)
+        dose = qty(values.get("dose"), "mg")
         return f"{values.get('drug', 'an antibiotic')} {dose} was given as prophylaxis at {clock(entry.clinical_time)}"
     return f"no antibiotic prophylaxis was given ({values.get('not_given_reason', 'no reason recorded')})"
 
@@ -189,14 +192,14 @@ def _time_out(state: CaseState) -> str:
 
 
 # -- one level ------------------------------------------------------------------------------
-def _level(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+def _level(state: CaseState, level: str, sides: tuple[str, ...], named: set[tuple[str, ...]]) -> str:
     parts: list[Callable[[CaseState, str, tuple[str, ...]], str]] = [
         _anaesthetic_and_incision,
         _cannulas,
         _biopsy,
-        _balloons,
+        partial(_balloons, named=named),
         _balloon_removal,
-        _cement,
+        partial(_cement, named=named),
         _hardening_and_removal,
         _not_applicable,
     ]
@@ -208,7 +211,7 @@ def _anaesthetic_and_incision(state: CaseState, level: str, sides: tuple[str, ..
     text = ""
     if local is not None:
         values = local.values
-        strength = qty(values.get("concentration"), "%", 2)
+        strength = qty(values.get("concentration"), "%")
         text = (
             f"{qty(values.get('volume'), 'mL')} of {values.get('drug', 'local anaesthetic')} {strength} was infiltrated"
         )
@@ -263,7 +266,7 @@ def _biopsy(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
     return text + (" and the specimen sent to the laboratory" if values.get("sent") else "; the specimen was NOT sent")
 
 
-def _balloons(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+def _balloons(state: CaseState, level: str, sides: tuple[str, ...], *, named: set[tuple[str, ...]]) -> str:
     groups: dict[tuple[str, str], list[str]] = {}
     for side in sides:
         entry = done(state, "balloon_inflation", level, side)
@@ -274,14 +277,16 @@ def _balloons(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
         name = product_name(state, "balloon", product)
         end = lower_first(choice(state, "balloon_inflation", "end_point", values.get("end_point")))
         groups.setdefault((name, lot), []).append(
-            f"to {qty(values.get('pressure'), 'psi', 0)} and {ml(values.get('volume'))} "
+            f"to {qty(values.get('pressure'), 'psi')} and {ml(values.get('volume'))} "
             f"on the {side_word(side)} (end point: {end})"
         )
     clauses = []
     for (name, lot), inflations in groups.items():
         subject = "the balloon" if len(inflations) == 1 else "the balloons"
         verb = "was" if len(inflations) == 1 else "were"
-        clauses.append(f"{subject} ({name}, lot {lot}) {verb} inflated {join_words(inflations)}")
+        kit = f" ({name}, lot {lot})" if ("balloon", name, lot) not in named else ""
+        named.add(("balloon", name, lot))
+        clauses.append(f"{subject}{kit} {verb} inflated {join_words(inflations)}")
     return "; ".join(clauses)
 
 
@@ -296,8 +301,8 @@ def _balloon_removal(state: CaseState, level: str, sides: tuple[str, ...]) -> st
     return f"the {sides_phrase(broken)} balloon was NOT intact on removal (complication)"
 
 
-def _cement(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
-    groups: dict[int, list[str]] = {}
+def _cement(state: CaseState, level: str, sides: tuple[str, ...], *, named: set[tuple[str, ...]]) -> str:
+    groups: dict[int, list[tuple[str, str]]] = {}
     for side in sides:
         entry = done(state, "cement_injection", level, side)
         if entry is None:
@@ -305,25 +310,32 @@ def _cement(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
         values = entry.values
         stop = STOPS.get(str(values.get("stop_reason")), "")
         detail = ", ".join(p for p in (stop, _leak(state, values)) if p)
-        groups.setdefault(int(values.get("batch", 0)), []).append(
-            f"{ml(values.get('volume'))} on the {side_word(side)} ({detail})"
+        batch = values.get("batch")
+        groups.setdefault(batch if isinstance(batch, int) else 0, []).append(
+            (f"{ml(values.get('volume'))} on the {side_word(side)}", detail)
         )
     clauses = []
     for seq, doses in groups.items():
-        batch = state.entry_for(seq)
-        values = batch.values if batch else {}
-        name = product_name(state, "cement", str(values.get("product", "")))
-        clauses.append(
-            f"{name} (lot {values.get('lot', '—')}) was injected under lateral fluoroscopy: {join_words(doses)}"
-        )
+        entry = state.entry_for(seq)
+        values = entry.values if entry else {}
+        lot = values.get("lot", "—")
+        if ("cement", str(seq)) in named:
+            cement = f"cement from the same batch (lot {lot})"
+        else:
+            cement = f"{product_name(state, 'cement', str(values.get('product', '')))} (lot {lot})"
+            named.add(("cement", str(seq)))
+        if len(doses) > 1 and len({detail for _, detail in doses}) == 1:
+            injected = f"{join_words(dose for dose, _ in doses)} (each {doses[0][1]})"
+        else:
+            injected = join_words(f"{dose} ({detail})" for dose, detail in doses)
+        clauses.append(f"{cement} was injected under lateral fluoroscopy: {injected}")
     return "; ".join(clauses)
 
 
 def _leak(state: CaseState, values: dict[str, Any]) -> str:
-    leak = str(values.get("leak", ""))
-    if leak in ("", "none"):
+    where = lower_first(leak_words(state, values))
+    if not where:
         return "no leak"
-    where = lower_first(choice(state, "cement_injection", "leak", leak))
     return f"{where} leak, {'SYMPTOMATIC' if values.get('symptomatic') else 'asymptomatic'}"
 
 
@@ -384,8 +396,7 @@ def _closing(state: CaseState) -> str:
 
 def _sign_out(state: CaseState, values: dict[str, Any]) -> str:
     counts = "correct" if values.get("counts_correct") else "NOT correct"
-    specimens = lower_first(choice(state, "sign_out", "specimens", values.get("specimens")))
-    text = f"at the WHO sign-out the needle and sharps counts were {counts} (specimens: {specimens})"
+    text = f"the needle and sharps counts were {counts} at the WHO sign-out"
     if values.get("equipment_problems"):
         text += f"; equipment problem reported: {values.get('equipment_details', 'no details given')}"
     if values.get("recovery_concerns"):

@@ -1,4 +1,5 @@
-"""The record behind the note: full timeline, corrections, retractions, overrides, signatures and addenda."""
+"""The audit trail: every event with its times and actor, corrections, retractions, overrides,
+acknowledgements, signatures and addenda, with their reasons; and the signature blocks of the other documents."""
 
 from __future__ import annotations
 
@@ -10,13 +11,41 @@ from ..domain import events as ev
 from ..domain.advisories import advisories
 from ..domain.chronology import LATE_REASONS
 from ..domain.events import Event
-from ..domain.present import ROLE_LABELS, describe_event, format_value, summarize_values
+from ..domain.present import KIND_LABELS, ROLE_LABELS
 from ..domain.state import CaseState, Entry, instance_suffix
-from .model import Block, Table, Text
-from .words import DASH, clock, stamp
+from .codes import confirmed_codes_of
+from .model import Block, Fields, Section, Table, Text
+from .words import DASH, clock, field_label, stamp, summarize, value_text
 
 TIMELINE_ADDENDUM_CHARS = 300  # a table row must fit on one page
 MEANINGS = {"performed": "Performed", "reviewed": "Reviewed", "approved": "Approved"}
+
+
+def audit_sections(state: CaseState, service_day: date) -> tuple[Section, ...]:
+    """The audit trail, section by section."""
+    return (
+        Section("Case log", _log_summary(state)),
+        Section("Timeline", (timeline_table(state, service_day),)),
+        Section("Corrections, retractions and overrides", changes_blocks(state)),
+        Section("Acknowledgements", acknowledgement_blocks(state)),
+        Section("Signatures and addenda", _signatures_and_addenda(state)),
+    )
+
+
+def _log_summary(state: CaseState) -> tuple[Block, ...]:
+    first, last = state.events[0], state.events[-1]
+    late = sum(1 for e in state.events if e.late_reason)
+    rows = (
+        ("Entries", f"{len(state.events)}, recorded {stamp(first.recorded_time)} to {stamp(last.recorded_time)}"),
+        ("Late entries", f"{late}" if late else "No late entry"),
+        ("Record reference", f"{state.case_id}:{last.seq}:{last.hash[:12]}"),
+    )
+    text = (
+        "The case log is append-only: nothing in it is edited or deleted. A correction or retraction is a new "
+        "entry that names the entry it changes, and both print here. Each entry carries the hash of the one "
+        "before it, so the record reference identifies this exact log."
+    )
+    return (Fields(rows, pairs_per_row=1), Text(text, tone="muted"))
 
 
 def timeline_table(state: CaseState, service_day: date) -> Table:
@@ -37,15 +66,62 @@ def timeline_table(state: CaseState, service_day: date) -> Table:
         )
     header = ("No.", "Time", "Event", "By", "Reason / late entry")
     caption = "Every entry of the case log in order. Late entries show when they were recorded and why."
-    return Table(header, tuple(rows), (0.45, 0.7, 4.2, 1.35, 1.8), flagged=tuple(flagged), caption=caption)
+    return Table(header, tuple(rows), (0.45, 0.65, 4.5, 1.3, 1.7), flagged=tuple(flagged), caption=caption)
 
 
 def _what(state: CaseState, event: Event) -> str:
-    """The event in words; a long addendum is shortened here because the Addenda section prints it whole."""
-    text = describe_event(state, event)
+    """The event in words; a long addendum is shortened here because the addenda section prints it whole."""
+    text = describe(state, event)
     if event.kind == ev.ADDENDUM and len(text) > TIMELINE_ADDENDUM_CHARS:
-        return text[:TIMELINE_ADDENDUM_CHARS].rstrip() + "… (full text under Addenda)"
+        return text[:TIMELINE_ADDENDUM_CHARS].rstrip() + "… (full text under Signatures and addenda)"
     return text
+
+
+def describe(state: CaseState, event: Event) -> str:
+    """One line saying what an event recorded, its values written as people write them."""
+    kind, values = event.kind, event.values
+    title = _step_title(state, event.step) + instance_suffix(event.level, event.side) if event.step else ""
+    if kind == ev.CASE_STARTED:
+        return "Case opened"
+    if kind in (ev.STEP_DONE, ev.CORRECTION):
+        detail = summarize(state, event.step or "", values)
+        prefix = f"Correction of entry #{event.ref}: " if kind == ev.CORRECTION else ""
+        return f"{prefix}{title}" + (f" — {detail}" if detail else "")
+    if kind == ev.NOT_APPLICABLE:
+        return f"{title}: not applicable"
+    if kind == ev.RETRACTION:
+        return f"Retraction of entry #{event.ref}: {title}"
+    if kind == ev.GATE_OVERRIDE:
+        return f"Override of hard stop before {title}: {values.get('message', values.get('gate'))}"
+    if kind in (ev.WARNING_ACKNOWLEDGED, ev.ALARM_ACKNOWLEDGED):
+        return f"{KIND_LABELS[kind]}: {values.get('message', '')}"
+    if kind == ev.STAFF_CHANGE:
+        role = ROLE_LABELS.get(str(values.get("role")), str(values.get("role")))
+        before = f" (was {values['previous']})" if values.get("previous") else ""
+        return f"{role} now {values.get('name')}{before}"
+    if kind == ev.SIGNATURE:
+        role = ROLE_LABELS.get(str(values.get("role")), str(values.get("role")))
+        meaning = MEANINGS.get(str(values.get("meaning")), str(values.get("meaning"))).lower()
+        return f"Signed by {values.get('name')} ({role}), meaning: {meaning}" + _signed_codes(values)
+    if kind == ev.ADDENDUM:
+        return f"Addendum: {values.get('text', '')}"
+    if kind == ev.FINDINGS:
+        return "Operator findings recorded"
+    return KIND_LABELS.get(kind, kind)
+
+
+def _signed_codes(values: Mapping[str, Any]) -> str:
+    codes = confirmed_codes_of(values)
+    if codes is None:
+        return ""
+    listed = [", ".join(codes.cpt) or "none", ", ".join(codes.icd10) or "none"]
+    return f"; codes confirmed: CPT {listed[0]}; ICD-10-CM {listed[1]}"
+
+
+def _step_title(state: CaseState, step_id: str | None) -> str:
+    if step_id and state.template.has_step(step_id):
+        return state.template.step(step_id).title
+    return step_id or ""
 
 
 def _notes(event: Event, service_day: date) -> str:
@@ -107,11 +183,13 @@ def _corrections(state: CaseState) -> tuple[tuple[str, ...], ...]:
 def _diff(state: CaseState, entry: Entry, old: Event, new: Event) -> str:
     """'Cement volume: 3 mL → 3.5 mL', one line per changed value, and the clinical time if it moved."""
     spec = state.step_spec_of(entry)
+    step = spec.id
     lines = []
     for field in spec.fields:
         before, after = old.values.get(field.id), new.values.get(field.id)
         if before != after:
-            lines.append(f"{field.label}: {format_value(state, field, before)} → {format_value(state, field, after)}")
+            was, now = value_text(state, step, field, before), value_text(state, step, field, after)
+            lines.append(f"{field_label(state, step, field)}: {was} → {now}")
     if old.clinical_time != new.clinical_time:
         lines.append(f"Time: {clock(old.clinical_time)} → {clock(new.clinical_time)}")
     if entry.event.kind == ev.NOT_APPLICABLE and not lines:
@@ -129,7 +207,7 @@ def _retractions(state: CaseState) -> tuple[tuple[str, ...], ...]:
         if entry.status == "not_applicable":
             withdrawn = f"Not applicable ({entry.latest.reason})"
         else:
-            withdrawn = summarize_values(state, spec, entry.values).replace("; ", "\n") or "Step done (no values)"
+            withdrawn = summarize(state, spec.id, entry.values, separator="\n") or "Step done (no values)"
         rows.append(
             (
                 f"{retraction.seq}\nretracts {entry.seq}",
@@ -180,34 +258,56 @@ def _step_label(state: CaseState, event: Event) -> str:
 
 
 # -- acknowledgements, signatures, addenda ----------------------------------------------------
-def warnings_table(state: CaseState) -> Table | None:
-    """Warnings acknowledged during the case, with who accepted them and when."""
-    if not state.acknowledged_warnings:
-        return None
+def acknowledgement_blocks(state: CaseState) -> tuple[Block, ...]:
+    """Every warning and alarm acknowledged, in order: what it said, who accepted it and when."""
     sources = {w.id: w.source for w in advisories(state)}
+    events = sorted([*state.acknowledged_warnings.values(), *state.acknowledged_alarms.values()], key=lambda e: e.seq)
     rows = tuple(
-        (str(e.values.get("message", "")), sources.get(key, DASH), e.actor, clock(e.clinical_time))
-        for key, e in state.acknowledged_warnings.items()
+        (
+            str(e.seq),
+            clock(e.clinical_time),
+            _acknowledged_kind(e, sources),
+            str(e.values.get("message", "")),
+            e.actor,
+        )
+        for e in events
     )
-    header = ("Warning acknowledged", "Source", "By", "When")
-    return Table(header, rows, (3.4, 1.8, 1.4, 0.7), caption="Warnings acknowledged")
+    if not rows:
+        return (Text("No warning or alarm was acknowledged."),)
+    header = ("Entry", "Time", "Warning or alarm", "Message", "Acknowledged by")
+    return (Table(header, rows, (0.5, 0.6, 1.6, 3.6, 1.4)),)
 
 
-def signature_blocks(state: CaseState) -> tuple[Block, ...]:
-    """Who signed, in which role, when and with what meaning; a draft says who still has to sign."""
-    rows = tuple(
+def _acknowledged_kind(event: Event, sources: Mapping[str, str]) -> str:
+    if event.kind == ev.WARNING_ACKNOWLEDGED:
+        source = sources.get(str(event.values.get("warning")), "")
+        return f"Warning ({source})" if source else "Warning"
+    return f"Alarm, {event.values.get('priority', DASH)} priority"
+
+
+def _signature_rows(signatures: list[Event]) -> tuple[tuple[str, ...], ...]:
+    return tuple(
         (
             str(s.values.get("name", s.actor)),
             ROLE_LABELS.get(str(s.values.get("role")), str(s.values.get("role"))),
             stamp(s.recorded_time),
             MEANINGS.get(str(s.values.get("meaning")), str(s.values.get("meaning"))),
         )
-        for s in state.signatures
+        for s in signatures
     )
+
+
+SIGNATURE_HEADER = ("Electronically signed by", "Role", "Date and time", "Meaning")
+SIGNATURE_WIDTHS = (2.6, 1.6, 1.4, 1.2)
+
+
+def signature_blocks(state: CaseState) -> tuple[Block, ...]:
+    """The operative report's signature block: who signed, in which role, when and with what meaning;
+    a draft says who still has to sign."""
+    rows = _signature_rows(state.signatures)
     blocks: list[Block] = []
     if rows:
-        header = ("Electronically signed by", "Role", "Date and time", "Meaning")
-        blocks.append(Table(header, rows, (2.6, 1.6, 1.4, 1.2)))
+        blocks.append(Table(SIGNATURE_HEADER, rows, SIGNATURE_WIDTHS))
     if not state.facts.signature("nurse"):
         blocks.append(Text("The circulating nurse has not signed the record yet.", tone="alert"))
     if not state.facts.locked:
@@ -217,11 +317,40 @@ def signature_blocks(state: CaseState) -> tuple[Block, ...]:
     else:
         blocks.append(
             Text(
-                "Signed electronically in the procedure-room record; every entry and signature is held in an "
-                "append-only, hash-chained case log. Later changes are added as dated addenda.",
+                "Signed electronically; every entry is held in an append-only, hash-chained case log. "
+                "Later changes are dated addenda.",
                 tone="muted",
             )
         )
+    return tuple(blocks)
+
+
+def nurse_signature_blocks(state: CaseState) -> tuple[Block, ...]:
+    """The nursing record's signature block: the circulating nurse's signature(s)."""
+    nurses = [s for s in state.signatures if s.values.get("role") == "nurse"]
+    if not nurses:
+        return (Text("The circulating nurse has not signed the record yet.", tone="alert"),)
+    return (
+        Table(SIGNATURE_HEADER, _signature_rows(nurses), SIGNATURE_WIDTHS),
+        Text("Signed electronically in the procedure-room record.", tone="muted"),
+    )
+
+
+def _signatures_and_addenda(state: CaseState) -> tuple[Block, ...]:
+    blocks: list[Block] = []
+    if state.signatures:
+        header = ("Entry", *SIGNATURE_HEADER)
+        rows = tuple(
+            (str(s.seq), *row) for s, row in zip(state.signatures, _signature_rows(state.signatures), strict=True)
+        )
+        blocks.append(Table(header, rows, (0.5, *SIGNATURE_WIDTHS), caption="Signatures"))
+    else:
+        blocks.append(Text("Nobody has signed yet.", tone="muted"))
+    addenda = addenda_blocks(state)
+    if addenda:
+        blocks += addenda
+    else:
+        blocks.append(Text("No addendum.", tone="muted"))
     return tuple(blocks)
 
 
@@ -238,3 +367,22 @@ def addenda_blocks(state: CaseState) -> tuple[Block, ...]:
 def team_history(state: CaseState, role: str) -> list[tuple[str, Mapping[str, Any], Event]]:
     """Staff changes for one role, oldest first: (new name, values, event)."""
     return [(str(e.values.get("name", "")), e.values, e) for e in state.staff_changes if e.values.get("role") == role]
+
+
+def people(state: CaseState, role: str, initial: str) -> str:
+    """The person in a role, with every handover: 'A (until 10:45)' then 'B (from 10:45, handover)'."""
+    changes = team_history(state, role)
+    if not changes:
+        return initial or "not recorded"
+    lines = [f"{initial} (until {clock(changes[0][2].clinical_time)})"] if initial else []
+    for index, (name, _values, event) in enumerate(changes):
+        until = f", until {clock(changes[index + 1][2].clinical_time)}" if index + 1 < len(changes) else ""
+        lines.append(f"{name} (from {clock(event.clinical_time)}{until}; {event.reason or 'handover'})")
+    return "\n".join(lines)
+
+
+def assistants(state: CaseState, initial: tuple[str, ...]) -> str:
+    """The assistants named at set-up and those who joined later."""
+    joined = [f"{name} (joined {clock(event.clinical_time)})" for name, _v, event in team_history(state, "assistant")]
+    names = [*initial, *joined]
+    return "\n".join(names) if names else "No assistant"

@@ -12,7 +12,17 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
+    NextPageTemplate,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.flowables import Flowable
 
 from . import fonts, model
 from .layout import markup, paragraph, section_flowables
@@ -36,9 +46,14 @@ def render_pdf(content: NoteContent, *, pagesize: tuple[float, float] = A4) -> b
 def _render(content: NoteContent, pagesize: tuple[float, float]) -> bytes:
     st = styles()
     width = pagesize[0] - 2 * MARGIN
-    header = _header_table(content.header, width, st)
-    _, header_height = header.wrap(width, pagesize[1])
-    story = [flowable for section in content.sections for flowable in section_flowables(section, width, st)]
+    headers = {doc.key: _header_table(content.header, doc.title, width, st) for doc in content.documents}
+    header_height = max(header.wrap(width, pagesize[1])[1] for header in headers.values())
+    story: list[Flowable] = []
+    for index, document in enumerate(content.documents):
+        if index:  # each document starts on a page of its own, under its own title
+            story += [NextPageTemplate(document.key), PageBreak()]
+        story.append(_DocumentStart(document.key, document.title))
+        story += [flowable for section in document.sections for flowable in section_flowables(section, width, st)]
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,
@@ -56,8 +71,16 @@ def _render(content: NoteContent, pagesize: tuple[float, float]) -> bytes:
         lang="en",
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, width, doc.height, id="body", leftPadding=0, rightPadding=0)
-    on_page = partial(_decorate_page, header=header, header_height=header_height, content=content)
-    doc.addPageTemplates([PageTemplate(id="note", frames=[frame], onPage=on_page)])
+    doc.addPageTemplates(
+        [
+            PageTemplate(
+                id=key,
+                frames=[frame],
+                onPage=partial(_decorate_page, key=key, header=header, header_height=header_height, content=content),
+            )
+            for key, header in headers.items()
+        ]
+    )
     maker = partial(_NumberedCanvas, content=content)
     a85, rl_config.useA85 = rl_config.useA85, 0  # binary (compressed) streams: smaller and faster
     try:
@@ -79,28 +102,57 @@ class _FixedStamp:
         self.tzname = "UTC"
 
 
+class _DocumentStart(Flowable):
+    """Takes no room: marks where a document begins, as a bookmark in the PDF's outline."""
+
+    def __init__(self, key: str, title: str) -> None:
+        super().__init__()
+        self.key, self.title = key, title
+        self.width = self.height = 0
+
+    def wrap(self, available_width, available_height):
+        return 0, 0
+
+    def draw(self) -> None:
+        self.canv._note_bookmark = (self.key, self.title)  # set in `save`, when the page is really written
+
+
 class _NumberedCanvas(Canvas):
-    """Holds every page until the end so the footer can say 'Page X of Y'; dates and id come from the case."""
+    """Holds every page until the end so each footer can say 'Page X of Y' of its own document;
+    dates and id come from the case."""
 
     def __init__(self, *args, content: NoteContent, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._note = content
         self._pages: list[dict] = []
+        self._note_document = content.documents[0].key
+        self._note_bookmark: tuple[str, str] | None = None
         self._doc._timeStamp = _FixedStamp(content.metadata.created)
         self._doc.updateSignature(content.metadata.document_id)
 
     def showPage(self) -> None:
-        """Keep the finished page; it is written out in `save` once the page count is known."""
+        """Keep the finished page; it is written out in `save` once the page counts are known."""
         self._pages.append(dict(self.__dict__))
+        self._note_bookmark = None
         self._startPage()
 
     def save(self) -> None:
-        """Draw each page's footer ('Page X of Y') and write the document."""
-        total = len(self._pages)
-        for number, page in enumerate(self._pages, start=1):
+        """Draw each page's footer ('Page X of Y', counted within its document) and write the PDF."""
+        totals: dict[str, int] = {}
+        for page in self._pages:
+            totals[page["_note_document"]] = totals.get(page["_note_document"], 0) + 1
+        numbers: dict[str, int] = {}
+        for page in self._pages:
+            key = page["_note_document"]
+            numbers[key] = numbers.get(key, 0) + 1
             self.__dict__.update(page)
-            _footer(self, self._note, number, total)
+            if page["_note_bookmark"] is not None:
+                self.bookmarkPage(page["_note_bookmark"][0])
+                self.addOutlineEntry(page["_note_bookmark"][1], page["_note_bookmark"][0], level=0)
+            _footer(self, self._note, numbers[key], totals[key])
             super().showPage()
+        if self._note.documents[1:]:
+            self.showOutline()
         super().save()
 
 
@@ -122,8 +174,9 @@ def _footer(canvas: Canvas, content: NoteContent, number: int, total: int) -> No
     canvas.restoreState()
 
 
-def _decorate_page(canvas: Canvas, doc, *, header: Table, header_height: float, content: NoteContent) -> None:
-    """Watermark (under the text) and the identifying header, on every page."""
+def _decorate_page(canvas: Canvas, doc, *, key: str, header: Table, header_height: float, content: NoteContent) -> None:
+    """Watermark (under the text) and the identifying header with the document's title, on every page."""
+    canvas._note_document = key  # the footer counts this page within its document
     width, height = canvas._pagesize
     canvas.saveState()
     canvas.setFillColor(
@@ -143,7 +196,7 @@ def _decorate_page(canvas: Canvas, doc, *, header: Table, header_height: float, 
     canvas.restoreState()
 
 
-def _header_table(head: model.Header, width: float, st: Styles) -> Table:
+def _header_table(head: model.Header, title: str, width: float, st: Styles) -> Table:
     widths = [width * f for f in (0.43, 0.23, 0.17, 0.17)]
 
     def cell(label: str, value: str, column: int) -> Paragraph:
@@ -154,7 +207,7 @@ def _header_table(head: model.Header, width: float, st: Styles) -> Table:
     rows = [
         [
             paragraph(markup(head.facility, bold=True), st.facility),
-            paragraph(markup(head.title, bold=True), st.title),
+            paragraph(f"{markup(title, bold=True)}<br/>{_subtitle(head.title)}", st.title),
             "",
             "",
         ],
@@ -179,6 +232,10 @@ def _header_table(head: model.Header, width: float, st: Styles) -> Table:
         )
     )
     return table
+
+
+def _subtitle(procedure: str) -> str:
+    return f'<font name="{BODY_FONT}" size="8">{markup(procedure)}</font>'
 
 
 __all__ = ["markup", "render_pdf"]

@@ -1,41 +1,69 @@
-"""Consent and safety checks for the note: consent, pre-procedure checks, WHO sign-in, time-out, sign-out."""
+"""Consent and safety checks for the nursing record: consent, pre-procedure checks, labs, the three WHO pauses."""
 
 from __future__ import annotations
 
-from ..domain.present import summarize_values
+from ..domain.setup import SCREEN_FLAGS
 from ..domain.state import NOT_APPLICABLE, CaseState
 from .model import Block, Fields, Text
-from .record import warnings_table
-from .words import DASH, answered, checked_items, choice, clock, decimal, done, join_words, lower_first, qty
+from .words import DASH, amount, answered, checked_items, choice, clock, done, join_words, lower_first, summarize
 
 
-def safety_blocks(state: CaseState) -> tuple[Block, ...]:
-    """Consent, checks, antibiotic, the three WHO pauses, any time-out override and acknowledged warnings."""
+def checks_blocks(state: CaseState) -> tuple[Block, ...]:
+    """Consent, pre-procedure checks, the laboratory values (one value each), the screen and the antibiotic."""
     rows = (
         ("Consent and identity", _consent(state)),
         ("Pre-procedure checks", _prechecks(state)),
-        ("WHO sign-in", _summary(state, "sign_in")),
+        ("Laboratory values", lab_values(state)),
+        ("Contraindication screen", _screen(state)),
         ("Antibiotic prophylaxis", _antibiotic(state)),
+    )
+    return (Fields(rows),)
+
+
+def who_blocks(state: CaseState) -> tuple[Block, ...]:
+    """The WHO sign-in, time-out and sign-out, and any cannula placed before the time-out."""
+    rows = (
+        ("WHO sign-in", _summary(state, "sign_in")),
         ("WHO time-out", _time_out(state)),
         ("WHO sign-out", _summary(state, "sign_out")),
     )
-    blocks: list[Block] = [Fields(rows)]
+    overrides = [Text(text, label="Time-out override:", tone="alert") for text in time_out_overrides(state)]
+    return (Fields(rows), *overrides)
+
+
+def time_out_overrides(state: CaseState) -> list[str]:
+    """Each cannula placed before the time-out was completed, with the reason and who recorded it."""
+    found = []
     for override in state.overrides:
         if override.values.get("gate") == "time_out":
             where = " ".join(p for p in (override.level, override.side) if p) or "the case"
-            blocks.append(
-                Text(
-                    f"{override.values.get('message', '')}. The cannula at {where} was placed at "
-                    f"{clock(override.clinical_time)}, before the time-out. Reason: {override.reason} "
-                    f"(recorded by {override.actor}).",
-                    label="Time-out override:",
-                    tone="alert",
-                )
+            found.append(
+                f"{override.values.get('message', '')}. The cannula at {where} was placed at "
+                f"{clock(override.clinical_time)}, before the time-out. Reason: {override.reason} "
+                f"(recorded by {override.actor})."
             )
-    table = warnings_table(state)
-    if table is not None:
-        blocks.append(table)
-    return tuple(blocks)
+    return found
+
+
+def lab_values(state: CaseState) -> str:
+    """'INR 1.0; platelets 220 ×10⁹/L' — the one value of each, wherever it was entered."""
+    labs = state.facts.labs()
+    parts = []
+    for name, label, unit in (("inr", "INR", "ratio"), ("platelets", "platelets", "×10⁹/L")):
+        lab = labs.get(name)
+        if lab is None:
+            parts.append(f"{label} not measured")
+            continue
+        drawn = f", drawn {clock(lab.drawn_at)}" if lab.drawn_at is not None else ""
+        parts.append(f"{label} {amount(lab.value, unit)} ({lower_first(lab.source)}{drawn})")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def _screen(state: CaseState) -> str:
+    assert state.setup is not None
+    flagged = [text for key, text in SCREEN_FLAGS.items() if state.setup.screen.get(key)]
+    return "; ".join(flagged) if flagged else "No contraindication flagged at set-up"
 
 
 def _consent(state: CaseState) -> str:
@@ -64,10 +92,9 @@ def _prechecks(state: CaseState) -> str:
     if v.get("anticoagulant"):
         anticoag = f"{v.get('anticoagulant_drug', 'anticoagulant')}, last dose {v.get('anticoagulant_last_dose', DASH)}"
     lines = [
+        f"Checked at {clock(entry.clinical_time)}",
         f"Allergies: {allergies}",
         f"Anticoagulation: {anticoag}",
-        f"INR {decimal(v['inr']) if v.get('inr') is not None else 'not measured'}; "
-        f"platelets {qty(v['platelets'], '×10⁹/L', 0) if v.get('platelets') is not None else 'not measured'}",
         f"Pregnancy: {lower_first(choice(state, 'prechecks', 'pregnancy', v.get('pregnancy')))}; "
         f"infection screen: {lower_first(choice(state, 'prechecks', 'infection', v.get('infection')))}",
         "Imaging reviewed and displayed" if v.get("imaging_displayed") else "Imaging NOT reviewed and displayed",
@@ -81,9 +108,7 @@ def _summary(state: CaseState, step: str) -> str:
         return "Not recorded yet"
     if entry.status == NOT_APPLICABLE:
         return f"Not applicable: {entry.event.reason}"
-    spec = state.template.step(step)
-    detail = summarize_values(state, spec, entry.values).replace("; ", "\n")
-    return f"Completed at {clock(entry.clinical_time)}\n{detail}"
+    return f"Completed at {clock(entry.clinical_time)}\n{summarize(state, step, entry.values, separator=chr(10))}"
 
 
 def _antibiotic(state: CaseState) -> str:
@@ -95,7 +120,7 @@ def _antibiotic(state: CaseState) -> str:
     v = entry.values
     if not v.get("given"):
         return f"Not given: {v.get('not_given_reason', DASH)}"
-    text = f"{v.get('drug', DASH)} {qty(v.get('dose'), 'mg', 0)} at {clock(entry.clinical_time)}"
+    text = f"{v.get('drug', DASH)} {amount(v.get('dose'), 'mg')} at {clock(entry.clinical_time)}"
     incision = state.facts.milestone("PST")
     if incision is not None:
         lead = round((incision - entry.clinical_time).total_seconds() / 60)

@@ -10,7 +10,20 @@ from ..domain.present import inflation_balloon, product_name
 from ..domain.state import CaseState, Entry
 from ..domain.values import find_product
 from .model import Block, Table, Text
-from .words import DASH, choice, clock, done, join_words, ml, qty, side_word
+from .words import (
+    DASH,
+    choice,
+    clock,
+    done,
+    join_words,
+    leak_codes,
+    leak_words,
+    lower_first,
+    ml,
+    qty,
+    side_word,
+    sides_phrase,
+)
 
 
 def levels_table(state: CaseState) -> Table:
@@ -30,7 +43,7 @@ def levels_table(state: CaseState) -> Table:
             cannulas += cannula is not None
             cement_total += _float(inject, "volume")
             balloon_total += _float(inflate, "volume")
-            leaked = _get(inject, "leak") not in (None, "none")
+            leaked = inject is not None and bool(leak_codes(inject.values))
             broken = _get(removal, "intact") is False
             leaks, torn = leaks + leaked, torn + broken
             if leaked or broken:
@@ -60,18 +73,18 @@ def _levels(rows, flagged, kypho, cement_total, balloon_total, leak_total, cannu
             "Cement volume",
             "Leak",
         )
-        widths = (0.7, 0.7, 1.6, 0.7, 0.9, 0.9, 0.9, 0.9, 1.7)
+        widths = (30, 30, 120, 34, 40, 44, 42, 42, 128)  # points of the 510-point A4 line: no header word breaks
         totals = (*first, "", "", "", ml(balloon_total), ml(cement_total), leak_total)
     else:
         header = ("Level", "Side", "Approach", "Gauge", "Cement batch", "Cement volume", "Stop reason", "Leak")
-        widths = (0.7, 0.7, 1.5, 0.7, 1.8, 0.8, 1.5, 1.5)
+        widths = (30, 30, 120, 34, 100, 42, 68, 86)
         totals = (*first, "", "", ml(cement_total), "", leak_total)
     return Table(header, tuple(rows), widths, totals, tuple(flagged))
 
 
 def _level_row(state, level, side, cannula, inflate, inject, leak, kypho) -> tuple[str, ...]:
     approach = choice(state, "cannula_placement", "approach", _get(cannula, "approach"))
-    gauge = qty(_get(cannula, "gauge"), "G", 0)
+    gauge = qty(_get(cannula, "gauge"), "G")
     cement = ml(_get(inject, "volume"))
     if kypho:
         return (
@@ -80,7 +93,7 @@ def _level_row(state, level, side, cannula, inflate, inject, leak, kypho) -> tup
             approach,
             gauge,
             _balloon_size(state, inflation_balloon(state, inflate.values)[0] if inflate else None),
-            qty(_get(inflate, "pressure"), "psi", 0),
+            qty(_get(inflate, "pressure"), "psi"),
             ml(_get(inflate, "volume")),
             cement,
             leak,
@@ -92,11 +105,10 @@ def _level_row(state, level, side, cannula, inflate, inject, leak, kypho) -> tup
 def _leak_cell(state: CaseState, inject: Entry | None, removal: Entry | None) -> str:
     parts = []
     if inject is not None:
-        leak = str(inject.values.get("leak", "none"))
-        if leak == "none":
+        where = leak_words(state, inject.values)
+        if not where:
             parts.append("No leak")
         else:
-            where = choice(state, "cement_injection", "leak", leak)
             parts.append(f"{where}, {'symptomatic' if inject.values.get('symptomatic') else 'asymptomatic'}")
     if removal is not None and removal.values.get("intact") is False:
         parts.append("Balloon not intact on removal")
@@ -126,15 +138,28 @@ def _float(entry: Entry | None, key: str) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
-# -- implants -------------------------------------------------------------------------------
+# -- implants and devices ---------------------------------------------------------------------
+DEVICES_HEADING = "Devices used (not implanted)"
+
+
 def implants_blocks(state: CaseState) -> tuple[Block, ...]:
-    """Cement batches and balloon kits with product, lot, expiry, GTIN and the GS1 UDI."""
+    """Cement batches (the implants) and, under their own heading, the balloon kits: each balloon was
+    removed, so it is a device used, not an implant, listed with product, lot and UDI for traceability."""
     facts = state.facts
-    rows = [_cement_row(state, b.entry) for b in facts.batches] + [_kit_row(state, k.entry) for k in facts.kits]
-    if not rows:
-        return (Text("No cement batch or balloon kit has been recorded yet.", tone="muted"),)
-    header = ("Item", "Product", "Lot", "Expiry", "GTIN / UDI", "Use")
-    return (Table(header, tuple(rows), (0.9, 1.8, 0.9, 0.9, 2.0, 2.0)),)
+    cement = [_cement_row(state, b.entry) for b in facts.batches]
+    kits = [_kit_row(state, k.entry) for k in facts.kits]
+    if not cement and not kits:
+        nothing = "No cement batch has been recorded yet."
+        if state.setup is not None and state.setup.procedure == "kyphoplasty":
+            nothing = "No cement batch or balloon kit has been recorded yet."
+        return (Text(nothing, tone="muted"),)
+    rows: list[tuple[str, ...]] = cement or [("No cement batch recorded", "", "", "", "", "")]
+    groups: tuple[int, ...] = ()
+    if kits:
+        groups = (len(rows),)
+        rows += [(DEVICES_HEADING, "", "", "", "", ""), *kits]
+    header = ("Item", "Product", "Lot", "Expiry", "UDI (GS1)", "Use")
+    return (Table(header, tuple(rows), (0.85, 2.45, 0.8, 0.85, 1.75, 2.0), groups=groups),)
 
 
 def _cement_row(state: CaseState, batch: Entry) -> tuple[str, ...]:
@@ -144,19 +169,24 @@ def _cement_row(state: CaseState, batch: Entry) -> tuple[str, ...]:
     maker = f"\n{product.manufacturer}" if product is not None else ""
     used = _cement_use(state, batch.seq)
     temp = f", room {qty(values['room_temperature'], '°C')}" if values.get("room_temperature") is not None else ""
-    use = f"Mixed {clock(batch.clinical_time)}{temp}" + (f"\n{used}" if used else "")
+    use = f"Mixed {clock(batch.clinical_time)}{temp}" + (f"\n{used}" if used else "\nNot injected")
     gtin = str(values.get("gtin") or (product.gtin if product else ""))
     return ("Bone cement", name + maker, str(values.get("lot", DASH)), _expiry(values, batch), _udi(gtin, values), use)
 
 
 def _cement_use(state: CaseState, seq: int) -> str:
-    used, total = [], 0.0
+    """'T9 left 1.7 mL, right 1.5 mL' per level, then the batch's total when it served several levels."""
+    by_level: dict[str, list[str]] = {}
+    total = 0.0
     for inst in state.instances_of("cement_injection"):
         entry = inst.entry
         if entry is not None and entry.status == "done" and entry.values.get("batch") == seq:
             total += _float(entry, "volume")
-            used.append(f"{inst.level} {side_word(inst.side)} {ml(entry.values.get('volume'))}")
-    return "\n".join([*used, f"Total {ml(total)}"]) if used else ""
+            by_level.setdefault(inst.level or "", []).append(f"{side_word(inst.side)} {ml(entry.values.get('volume'))}")
+    if not by_level:
+        return ""
+    lines = [f"{level} {', '.join(doses)}" for level, doses in by_level.items()]
+    return "\n".join([*lines, f"Total {ml(total)}"] if len(lines) > 1 else lines)
 
 
 def _kit_row(state: CaseState, kit: Entry) -> tuple[str, ...]:
@@ -164,16 +194,28 @@ def _kit_row(state: CaseState, kit: Entry) -> tuple[str, ...]:
     product = find_product(state, "balloon", str(values.get("product", "")))
     name = product_name(state, "balloon", str(values.get("product", "")))
     maker = f"\n{product.manufacturer}" if isinstance(product, BalloonProduct) and product.manufacturer else ""
-    used = [
-        f"{inst.level} {side_word(inst.side)}"
-        for inst in state.instances_of("balloon_inflation")
-        if inst.entry is not None and _inflated_with(state, inst.entry, kit)
-    ]
-    use = f"Opened {clock(kit.clinical_time)}" + (f"\nInflated at {join_words(used)}" if used else "")
+    used: dict[str, list[str]] = {}
+    for inst in state.instances_of("balloon_inflation"):
+        if inst.entry is not None and inst.entry.status == "done" and _inflated_with(state, inst.entry, kit):
+            used.setdefault(inst.level or "", []).append(inst.side or "")
+    where = places(used)
+    use = f"Opened {clock(kit.clinical_time)}" + (f"\nInflated at {where}" if where else "\nNot inflated")
     gtin = str(values.get("gtin") or (product.gtin if product else ""))
-    serial = f"\nSerial {values['serial']}" if values.get("serial") else ""
-    row = ("Balloon kit", name + maker, str(values.get("lot", DASH)), _expiry(values, kit), _udi(gtin, values), use)
-    return row[:4] + (row[4] + serial, row[5])
+    return ("Balloon kit", name + maker, str(values.get("lot", DASH)), _expiry(values, kit), _udi(gtin, values), use)
+
+
+def places(sides_by_level: dict[str, list[str]]) -> str:
+    """'T12 left', 'T9, T10 and T11 (left and right)', 'T9 (left and right) and T10 left'."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for level, level_sides in sides_by_level.items():
+        groups.setdefault(tuple(level_sides), []).append(level)
+    parts: list[str] = []
+    for sides, levels in groups.items():
+        if len(sides) == 1:
+            parts += [f"{level} {side_word(sides[0])}" for level in levels]
+        else:
+            parts.append(f"{join_words(levels)} ({sides_phrase(sides)})")
+    return "; ".join(parts) if any(" and " in p for p in parts) and len(parts) > 1 else join_words(parts)
 
 
 def _inflated_with(state: CaseState, inflation: Entry, kit: Entry) -> bool:
@@ -192,17 +234,17 @@ def _expiry(values: dict[str, Any], entry: Entry) -> str:
 
 
 def _udi(gtin: str, values: dict[str, Any]) -> str:
-    """GTIN and the human-readable GS1 UDI: (01) GTIN (17) expiry YYMMDD (10) lot (21) serial."""
+    """The human-readable GS1 UDI: (01) GTIN, then (17) expiry YYMMDD (10) lot, then (21) serial, a line each."""
     if not gtin:
         return DASH
-    udi = f"(01){gtin}"
+    lines = [f"(01){gtin}", ""]
     if values.get("expiry"):
-        udi += f"(17){date.fromisoformat(str(values['expiry'])):%y%m%d}"
+        lines[1] += f"(17){date.fromisoformat(str(values['expiry'])):%y%m%d}"
     if values.get("lot"):
-        udi += f"(10){values['lot']}"
+        lines[1] += f"(10){values['lot']}"
     if values.get("serial"):
-        udi += f"(21){values['serial']}"
-    return f"GTIN {gtin}\nUDI {udi}"
+        lines.append(f"(21){values['serial']}")
+    return "\n".join(line for line in lines if line)
 
 
 # -- specimens ------------------------------------------------------------------------------
@@ -230,11 +272,30 @@ def specimen_blocks(state: CaseState) -> tuple[Block, ...]:
         text = "No specimen was taken." if answered_levels else "No biopsy has been recorded yet."
         return (Text(text),)
     header = ("Specimen", "Side", "Container / fixative", "Label read back", "Sent to laboratory", "Time")
-    blocks: list[Block] = [Table(header, tuple(rows), (1.4, 0.7, 2.2, 0.9, 0.9, 0.7))]
+    blocks: list[Block] = [Table(header, tuple(rows), (1.4, 0.7, 2.2, 0.9, 0.9, 0.7), caption="Specimens")]
     sign_out = done(state, "sign_out")
     if sign_out is not None and sign_out.values.get("specimens") == "no_specimen":
         blocks.append(Text("The WHO sign-out recorded no specimen although a biopsy was taken: check.", tone="alert"))
     return tuple(blocks)
+
+
+def specimen_summary(state: CaseState) -> str:
+    """The specimens in one line for the operative report: 'Bone biopsy, T11 (left), 10% formalin ...'."""
+    assert state.setup is not None
+    found = []
+    for level in state.setup.level_names:
+        entry = done(state, "biopsy", level)
+        if entry is None or not entry.values.get("taken"):
+            continue
+        values = entry.values
+        side = f" ({side_word(values.get('side'))})" if values.get("side") else ""
+        container = lower_first(choice(state, "biopsy", "container", values.get("container")))
+        sent = "sent to the laboratory" if values.get("sent") else "NOT sent to the laboratory"
+        found.append(f"Bone biopsy, {level}{side}, in {container}, {sent}")
+    if found:
+        return "\n".join(found)
+    answered_levels = [lv for lv in state.setup.level_names if done(state, "biopsy", lv)]
+    return "No specimen taken" if answered_levels else "No biopsy recorded yet"
 
 
 def biopsy_levels(state: CaseState) -> list[str]:
@@ -251,4 +312,13 @@ def treated_levels(state: CaseState) -> list[str]:
     ]
 
 
-__all__ = ["biopsy_levels", "implants_blocks", "levels_table", "specimen_blocks", "treated_levels"]
+__all__ = [
+    "DEVICES_HEADING",
+    "biopsy_levels",
+    "implants_blocks",
+    "levels_table",
+    "places",
+    "specimen_blocks",
+    "specimen_summary",
+    "treated_levels",
+]

@@ -227,25 +227,41 @@ def squash(text: str) -> str:
     return "".join(text.split())
 
 
-def page_frame(content, number: int, total: int) -> tuple[str, str]:
-    """(header, footer) that every page must start and end with, whitespace removed."""
+def page_frame(content, document, number: int, total: int) -> tuple[str, str]:
+    """(header, footer) that every page of `document` must start and end with, whitespace removed."""
     head = content.header
     header = squash(
-        f"{head.status} {head.facility} {head.title} Patient {head.patient_name} MRN {head.mrn} "
+        f"{head.status} {head.facility} {document.title} {head.title} Patient {head.patient_name} MRN {head.mrn} "
         f"Date of birth {head.date_of_birth} Date of service {head.date_of_service}"
     )
     footer = squash(f"Record {head.record_id} {head.status}: {head.status_detail} Page {number} of {total}")
     return header, footer
 
 
-def body_text(pages: list[str], content) -> str:
-    """The text of the note without the page header and footer (whitespace removed), checking both on every page."""
-    body = []
-    for number, page in enumerate(pages, start=1):
-        header, footer = page_frame(content, number, len(pages))
+def page_documents(pages: list[str], content) -> list:
+    """The document each page belongs to, read from its page header (each document starts a new page)."""
+    found = []
+    for page in pages:
         text = squash(page)
-        assert text.startswith(header), f"page {number} header: {text[:200]!r}"
-        assert text.endswith(footer), f"page {number} footer: {text[-200:]!r}"
+        matching = [d for d in content.documents if text.startswith(page_frame(content, d, 1, 1)[0])]
+        assert len(matching) == 1, f"page header names no single document: {text[:200]!r}"
+        found.append(matching[0])
+    return found
+
+
+def body_text(pages: list[str], content) -> str:
+    """The text of the note without the page headers and footers (whitespace removed), checking both on
+    every page: each document's title in its header and its own 'Page X of Y' in the footer."""
+    owners = page_documents(pages, content)
+    assert [d.key for d in dict.fromkeys(owners)] == [d.key for d in content.documents], "documents in order"
+    body = []
+    for index, (page, document) in enumerate(zip(pages, owners, strict=True)):
+        total = owners.count(document)
+        number = owners[: index + 1].count(document)
+        header, footer = page_frame(content, document, number, total)
+        text = squash(page)
+        assert text.startswith(header), f"page {index + 1} header: {text[:200]!r}"
+        assert text.endswith(footer), f"page {index + 1} footer: {text[-200:]!r}"
         body.append(text[len(header) : len(text) - len(footer)])
     return "".join(body)
 

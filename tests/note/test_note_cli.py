@@ -1,4 +1,5 @@
-"""`checklist-app note CASE -o FILE.pdf`: the note for surgeons printing from elsewhere, and its refusals."""
+"""`checklist-app note CASE -o FILE.pdf [--document report|nursing|audit]`: the note for people printing
+from elsewhere, and its refusals."""
 
 from __future__ import annotations
 
@@ -105,3 +106,35 @@ def test_write_note_turns_an_os_failure_into_a_refusal(case, service):
     with pytest.raises(Refusal) as refused:
         write_note(service, case_id, Path("/proc/note.pdf"))
     assert refused.value.field == "output"
+
+
+def test_note_command_writes_one_document_when_asked(case, tmp_path, service):
+    db, case_id = case
+    output = tmp_path / "report.pdf"
+    command = [sys.executable, "-m", "checklist_app", "note", case_id, "--out", str(output), "--db", str(db)]
+    done = subprocess.run([*command, "--document", "report"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert output.read_bytes() == render_note(service.state(case_id), ("report",))
+    pages = pdf_pages(output.read_bytes())
+    assert all("Operative report" in page for page in pages) and not any("Audit trail" in page for page in pages)
+    both = [*command, "--document", "audit", "--document", "nursing"]
+    assert subprocess.run(both, cwd=REPO, capture_output=True, timeout=120).returncode == 0
+    assert output.read_bytes() == render_note(service.state(case_id), ("nursing", "audit"))
+
+
+def test_note_command_refuses_an_unknown_document_as_a_usage_error(case, tmp_path):
+    db, case_id = case
+    output = tmp_path / "note.pdf"
+    command = [sys.executable, "-m", "checklist_app", "note", case_id, "-o", str(output), "--db", str(db)]
+    done = subprocess.run([*command, "--document", "summary"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "invalid choice: 'summary'" in done.stderr
+    assert not output.exists()
+
+
+def test_note_command_help_names_the_three_documents():
+    command = [sys.executable, "-m", "checklist_app", "note", "--help"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    text = " ".join(done.stdout.split())
+    assert done.returncode == 0 and "--document {report,nursing,audit}" in text
+    for words in ("operative report", "nursing record", "audit trail", "default: all three in one PDF"):
+        assert words in text, words

@@ -1,4 +1,5 @@
-"""The note as PDF: every section and value comes back out of the text, on pages that identify the patient."""
+"""The note as PDF: every section and value comes back out of the text, on pages that identify the patient
+and the document (operative report, nursing record, audit trail) they belong to."""
 
 from __future__ import annotations
 
@@ -7,9 +8,17 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from checklist_app.domain.present import describe_event
 from checklist_app.note import note_content, render_pdf
-from tests.note.note_cases import KYPHO, block_strings, body_text, build_kyphoplasty, pdf_pages, squash
+from checklist_app.note.record import describe
+from tests.note.note_cases import (
+    KYPHO,
+    block_strings,
+    body_text,
+    build_kyphoplasty,
+    page_documents,
+    pdf_pages,
+    squash,
+)
 
 
 @pytest.mark.parametrize("case", ["kypho", "vertebro"])
@@ -19,7 +28,7 @@ def test_every_section_block_and_event_prints(case, request):
     body = body_text(pages, content)
     missing = [text for text in block_strings(content) if squash(text) not in body]
     assert missing == []
-    unprinted = [e.seq for e in state.events if squash(describe_event(state, e)) not in body]
+    unprinted = [e.seq for e in state.events if squash(describe(state, e)) not in body]
     assert unprinted == []
 
 
@@ -31,15 +40,37 @@ def test_people_and_free_text_print_verbatim(kypho_pdf):
     assert squash("O'Brien <Jr> & Sons") in text and "&amp;" not in text and "&lt;" not in text
 
 
-def test_every_page_names_the_patient_and_counts_pages(kypho_pdf):
+def test_every_page_names_the_patient_and_its_document_and_counts_the_document_pages(kypho_pdf):
     state, content, pdf = kypho_pdf
     pages = pdf_pages(pdf)
-    assert len(pages) >= 4
+    owners = page_documents(pages, content)
+    assert [d.key for d in dict.fromkeys(owners)] == ["report", "nursing", "audit"]
     day = content.header.date_of_service
-    for number, page in enumerate(pages, start=1):
-        for expected in (KYPHO["patient"], KYPHO["mrn"], "1948-02-29", day, state.case_id):
-            assert expected in page, (number, expected)
-        assert f"Page {number} of {len(pages)}" in page and "AMENDED" in page
+    for index, (page, document) in enumerate(zip(pages, owners, strict=True)):
+        for expected in (KYPHO["patient"], KYPHO["mrn"], "1948-02-29", day, state.case_id, document.title):
+            assert expected in page, (index + 1, expected)
+        number, total = owners[: index + 1].count(document), owners.count(document)
+        assert f"Page {number} of {total}" in page and "AMENDED" in page
+
+
+def test_each_document_starts_on_a_new_page_and_is_bookmarked(kypho_pdf):
+    _, content, pdf = kypho_pdf
+    reader = PdfReader(io.BytesIO(pdf))
+    owners = page_documents(pdf_pages(pdf), content)
+    starts = [owners.index(d) for d in content.documents]
+    assert [(o.title, reader.get_destination_page_number(o)) for o in reader.outline] == [
+        (d.title, start) for d, start in zip(content.documents, starts, strict=True)
+    ]
+
+
+def test_one_document_alone_counts_its_own_pages(kypho):
+    state, _ = kypho
+    for key in ("report", "nursing", "audit"):
+        content = note_content(state, (key,))
+        pages = pdf_pages(render_pdf(content))
+        body_text(pages, content)  # each page: that document's title, 'Page X of Y' of that document alone
+        assert all(content.documents[0].title in page for page in pages)
+        assert not any(other.title in "".join(pages) for other in note_content(state).documents if other.key != key)
 
 
 def test_the_same_case_renders_to_the_same_bytes(kypho):

@@ -1,0 +1,212 @@
+"""The operative report's codes: suggested until the operator signs, then the codes the operator confirmed.
+
+Until the operator signs, the CPT and ICD-10-CM codes are proposals (computed from the treated
+levels and the indication, or the ICD-10-CM codes given at set-up) and say so. The operator's
+signature carries the codes confirmed at sign-off (`values["codes"] = {"cpt": [...], "icd10": [...]}`);
+a signed note prints those and never calls them suggested. A case signed before the signature
+carried codes prints the codes derived from the record under a heading that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.coding import CptLine
+from ..domain.events import Event
+from ..domain.setup import INDICATIONS
+from ..domain.state import CaseState
+from .model import Block, Table, Text
+from .tables import biopsy_levels, treated_levels
+from .words import DASH, join_words, stamp
+
+SUGGESTED, CONFIRMED, UNCONFIRMED = "suggested", "confirmed", "unconfirmed"
+TITLES = {
+    SUGGESTED: "Suggested codes — the operator confirms them at sign-off",
+    CONFIRMED: "Codes confirmed by the operator at sign-off",
+    UNCONFIRMED: "Codes (recorded before code confirmation existed)",
+}
+ALL_REGIONS = ("C1", "T1", "L1", "S1")  # one level per region: every region's code of an indication
+
+
+@dataclass(frozen=True)
+class ConfirmedCodes:
+    """The codes on the operator's signature: CPT as written ('+22515' for an add-on) and ICD-10-CM."""
+
+    cpt: tuple[str, ...]
+    icd10: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NoteCodes:
+    """The codes the operative report prints and how they stand (suggested, confirmed or unconfirmed)."""
+
+    standing: str
+    cpt: tuple[CptLine, ...]
+    icd10: tuple[tuple[str, str], ...]
+    signature: Event | None = None
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.standing]
+
+
+def confirmed_codes(signature: Event | None) -> ConfirmedCodes | None:
+    """The codes the operator confirmed at sign-off, or None when the signature carries none (older cases)."""
+    return None if signature is None else confirmed_codes_of(signature.values)
+
+
+def confirmed_codes_of(values: Mapping[str, Any]) -> ConfirmedCodes | None:
+    """`values["codes"]` of a signature as confirmed codes; None when absent or not a mapping."""
+    codes = values.get("codes")
+    if not isinstance(codes, Mapping):
+        return None
+    return ConfirmedCodes(_code_list(codes.get("cpt")), _code_list(codes.get("icd10")))
+
+
+def _code_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, Sequence):
+        return ()
+    return tuple(text for item in value if isinstance(item, str) and (text := item.strip()))
+
+
+def note_codes(state: CaseState) -> NoteCodes:
+    """The codes of the operative report, as they stand for this case."""
+    signature = state.facts.signature("operator")
+    derived_cpt, derived_icd = derived_cpt_lines(state), derived_icd10(state)
+    if signature is None:
+        return NoteCodes(SUGGESTED, tuple(derived_cpt), tuple(derived_icd))
+    confirmed = confirmed_codes(signature)
+    if confirmed is None:
+        return NoteCodes(UNCONFIRMED, tuple(derived_cpt), tuple(derived_icd), signature)
+    cpt = _confirmed_cpt(state, confirmed.cpt, derived_cpt)
+    icd = tuple((code, icd10_descriptions(state).get(code, "")) for code in confirmed.icd10)
+    return NoteCodes(CONFIRMED, cpt, icd, signature)
+
+
+def derived_cpt_lines(state: CaseState) -> list[CptLine]:
+    """CPT lines computed from the treated levels (the planned ones while nothing is injected)."""
+    assert state.setup is not None
+    levels = treated_levels(state) or list(state.setup.level_names)
+    return state.coding.cpt_codes(state.setup.procedure, levels)
+
+
+def derived_icd10(state: CaseState) -> list[tuple[str, str]]:
+    """(code, description): the codes given at set-up, else those proposed for the indication."""
+    assert state.setup is not None
+    if not state.setup.icd10:
+        return state.coding.suggest_icd10(state.setup.indication, state.setup.level_names)
+    known = icd10_descriptions(state)
+    return [(code, known.get(code, "")) for code in state.setup.icd10]
+
+
+def icd10_descriptions(state: CaseState) -> dict[str, str]:
+    """Every ICD-10-CM code the code tables know, with its description."""
+    found: dict[str, str] = {}
+    for indication in INDICATIONS:
+        found.update(state.coding.suggest_icd10(indication, ALL_REGIONS))
+    return found
+
+
+def _confirmed_cpt(state: CaseState, codes: tuple[str, ...], derived: list[CptLine]) -> tuple[CptLine, ...]:
+    """The confirmed CPT codes, each with the level and words of the derived line it matches (in order)."""
+    unused = list(derived)
+    lines = []
+    for written in codes:
+        code, add_on = written.lstrip("+").strip(), written.startswith("+")
+        match = next((line for line in unused if line.code == code), None)
+        if match is not None:
+            unused.remove(match)
+            lines.append(CptLine(code, match.description, match.level, add_on or match.add_on))
+        else:
+            lines.append(CptLine(code, _cpt_description(state, code), "", add_on))
+    return tuple(lines)
+
+
+def _cpt_description(state: CaseState, code: str) -> str:
+    tables = state.coding
+    for by_region in tables.primary.values():
+        for entry in by_region.values():
+            if entry.code == code:
+                return entry.description
+    for entry in tables.add_on.values():
+        if entry.code == code:
+            return entry.description
+    return ""
+
+
+# -- the section ------------------------------------------------------------------------------------
+def codes_blocks(state: CaseState, codes: NoteCodes) -> tuple[Block, ...]:
+    """The CPT and ICD-10-CM tables with the words that say how the codes stand."""
+    blocks: list[Block] = []
+    if codes.standing == CONFIRMED and codes.signature is not None:
+        who = str(codes.signature.values.get("name", codes.signature.actor))
+        blocks.append(Text(f"Confirmed by {who} when signing at {stamp(codes.signature.recorded_time)}.", tone="muted"))
+    elif codes.standing == UNCONFIRMED:
+        blocks.append(Text("Signed before signatures carried the codes: derived from the record.", tone="muted"))
+    cpt_rows = tuple(
+        (
+            f"+{code}" if add_on else code,
+            join_words(lv for lv in levels if lv) or DASH,
+            description or DASH,
+            ("Add-on" if add_on else "Primary") + (f" ×{len(levels)}" if len(levels) > 1 else ""),
+        )
+        for (code, add_on, description), levels in _units(codes.cpt).items()
+    )
+    if cpt_rows:
+        blocks.append(Table(("CPT", "Level", "Description", "Reporting"), cpt_rows, (0.7, 0.6, 5.1, 0.7)))
+    else:
+        blocks.append(Text("No CPT code was confirmed.", tone="alert"))
+    icd_rows = tuple((code, text or DASH) for code, text in codes.icd10)
+    if icd_rows:
+        blocks.append(Table(("ICD-10-CM", "Description"), icd_rows, (0.9, 6.2)))
+    else:
+        blocks.append(Text("No ICD-10-CM code was confirmed.", tone="alert"))
+    return (*blocks, *_coding_notes(state, codes))
+
+
+def _units(lines: tuple[CptLine, ...]) -> dict[tuple[str, bool, str], list[str]]:
+    """The CPT lines with the same code reported once, with its levels (an add-on code: one unit per level)."""
+    grouped: dict[tuple[str, bool, str], list[str]] = {}
+    for line in lines:
+        grouped.setdefault((line.code, line.add_on, line.description), []).append(line.level)
+    return grouped
+
+
+def _coding_notes(state: CaseState, codes: NoteCodes) -> tuple[Block, ...]:
+    assert state.setup is not None
+    treated = treated_levels(state)
+    included = ["Imaging guidance"]
+    separate = []
+    for level in biopsy_levels(state):
+        if level in treated or not treated:
+            included.append(f"the bone biopsy at {level} (a treated level)")
+        else:
+            separate.append(f"Bone biopsy at {level}, a level not treated: report the biopsy separately.")
+    text = f"{join_words(included)} {'is' if len(included) == 1 else 'are'} included in the CPT codes."
+    if codes.standing == SUGGESTED:
+        text = f"ICD-10-CM {'given at set-up' if state.setup.icd10 else 'proposed from the indication'}. " + text
+    notes: list[Block] = [Text(text, tone="muted"), *(Text(t, tone="alert") for t in separate)]
+    if not treated:
+        notes.append(Text("No cement injection recorded yet: codes shown for the planned levels.", tone="alert"))
+    missed = [lv for lv in state.setup.level_names if treated and lv not in treated]
+    if missed:
+        notes.append(
+            Text(f"Planned but not treated (no cement injected), not coded: {join_words(missed)}.", tone="alert")
+        )
+    return tuple(notes)
+
+
+__all__ = [
+    "CONFIRMED",
+    "SUGGESTED",
+    "TITLES",
+    "UNCONFIRMED",
+    "NoteCodes",
+    "confirmed_codes",
+    "confirmed_codes_of",
+    "note_codes",
+]
