@@ -39,8 +39,6 @@ TYPICAL_VALUES: dict[str, dict] = {
     "prechecks": {
         "allergies": ["none"],
         "anticoagulant": False,
-        "inr": 1.1,
-        "platelets": 210.0,
         "pregnancy": "not_applicable",
         "infection": "none",
         "imaging_displayed": True,
@@ -54,7 +52,7 @@ TYPICAL_VALUES: dict[str, dict] = {
         "bleeding_risk": False,
     },
     "anesthesia_start": {"type": "local_sedation"},
-    "antibiotic": {"given": True, "drug": "Cefazolin", "dose": 2000},
+    "antibiotic": {"given": True, "drug": "cefazolin", "dose": 2000},
     "prone_positioning": {"prone": True, "arms": "above_head", "pressure_points": True, "eyes_face": True},
     "imaging_setup": {"modality": "biplane"},
     "level_localization": {"ap_confirmed": True, "lateral_confirmed": True},
@@ -75,7 +73,7 @@ TYPICAL_VALUES: dict[str, dict] = {
             )
         },
     },
-    "local_anesthetic": {"drug": "Lidocaine", "concentration": 1.0, "volume": 10.0},
+    "local_anesthetic": {"drug": "lidocaine", "concentration": 1.0, "volume": 8.0},
     "cannula_placement": {"approach": "transpedicular", "gauge": 11, "tip_ap": True, "tip_lateral": True},
     "biopsy": {"taken": False},
     "balloon_inflation": {
@@ -84,11 +82,19 @@ TYPICAL_VALUES: dict[str, dict] = {
         "end_point": "height_restored",
     },
     "balloon_removal": {"intact": True},
-    "cement_injection": {"volume": 3.0, "stop_reason": "adequate_fill", "leak": "none", "symptomatic": False},
+    "cement_injection": {"volume": 3.0, "stop_reason": "adequate_fill", "leak": ["none"], "symptomatic": False},
     "hardening_wait": {"sample_hard": True},
     "cannula_removal": {"haemostasis": True},
+    "neuro_check": {"legs_as_before": True, "pain_score": 2},
     "closure": {"closure": "adhesive_strips", "dressing": "adhesive"},
-    "radiation_dose": {"fluoro_time": 4.2, "air_kerma": 210.0, "kap": 25.0, "runs": 3},
+    "radiation_dose": {
+        "fluoro_time": 4.2,
+        "air_kerma": 150.0,
+        "kap": 18.0,
+        "air_kerma_lateral": 60.0,
+        "kap_lateral": 7.0,
+        "runs": 3,
+    },
     "sign_out": {
         "procedure_recorded": True,
         "counts_correct": True,
@@ -133,23 +139,33 @@ class CaseSimulator:
             {"level": lv, "sides": ["left", "right"] if rng.random() < 0.7 else [rng.choice(["left", "right"])]}
             for lv in LEVEL_POOL[start : start + count]
         ]
+        indication = rng.choice(("osteoporotic", "osteoporotic", "osteoporotic", "myeloma", "metastatic"))
         state = self.service.start_case(
             patient={
                 "name": name,
                 "mrn": f"DEMO{index:06d}",
                 "date_of_birth": f"19{rng.randint(30, 70)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
                 "sex": sex,
+                "weight_kg": float(rng.randint(48, 92)),
             },
             procedure=procedure,
             levels=levels,
-            indication=rng.choice(("osteoporotic", "osteoporotic", "osteoporotic", "myeloma", "metastatic")),
+            indication=indication,
+            myeloma_remission="not_in_remission" if indication == "myeloma" else "",
+            primary_neoplasm="C50.911" if indication == "metastatic" else "",
+            coverage={
+                "pain_score": rng.randint(6, 9),
+                "neuro_exam": "normal",
+                "imaging": rng.choice(("mri_stir", "mri_stir", "bone_scan")),
+                "height_loss_pct": float(rng.randint(15, 45)),
+                "conservative_care": "failed" if indication == "osteoporotic" else "not_applicable",
+            },
             team={
                 "operator": rng.choice(OPERATORS),
                 "nurse": rng.choice(NURSES),
                 "anaesthesia": rng.choice(ANAESTHETISTS),
                 "assistants": ["Resident Ivo Demo"] if rng.random() < 0.4 else [],
             },
-            screen={"inr": round(rng.uniform(0.9, 1.3), 1), "platelets": float(rng.randint(150, 350))},
         )
         self.case_id = state.case_id
         self._acknowledge_warnings()
@@ -188,16 +204,17 @@ class CaseSimulator:
         self.wait(2, 10)
         self.service.sign(case_id=self.case_id, name=state.current_nurse, role="nurse")
         self.wait(5, 40)
-        leaks = [i for i in state.instances_of("cement_injection") if i.entry and i.entry.values.get("leak") != "none"]
+        leaks = [i for i in state.facts.injections if i.leaks]
         self.service.record_findings(
             case_id=self.case_id,
             findings="Satisfactory cement fill at every treated level on final AP and lateral images.",
-            complications="Asymptomatic cement leak, no intervention needed." if leaks else "None.",
+            complications="Asymptomatic cement leak, no intervention needed." if leaks else "none",
             ebl_ml=float(self.rng.choice((0, 5, 5, 10))),
             condition="Stable",
             disposition=self.rng.choice(("Recovery, then home the same day", "Recovery, then ward")),
         )
-        self.service.sign(case_id=self.case_id, name=state.setup.team.operator, role="operator")
+        codes = self.service.suggested_codes(self.case_id)
+        self.service.sign(case_id=self.case_id, name=state.setup.team.operator, role="operator", codes=codes)
 
 
 # -- one recorder per step id -------------------------------------------------------------------
@@ -215,7 +232,7 @@ def _antibiotic(sim: CaseSimulator, level, side) -> None:
         sim.record("antibiotic", values={"given": False, "not_given_reason": "Allergy history; operator decision"})
     else:
         sim.record(
-            "antibiotic", values={"given": True, "drug": "Cefazolin", "dose": 2000 if sim.rng.random() < 0.8 else "2 g"}
+            "antibiotic", values={"given": True, "drug": "cefazolin", "dose": 2000 if sim.rng.random() < 0.8 else "2 g"}
         )
 
 
@@ -232,9 +249,10 @@ def _time_out(sim: CaseSimulator, level, side) -> None:
 
 def _cannula(sim: CaseSimulator, level, side) -> None:
     sim.wait(2, 6)
+    kypho = sim.state.template.procedure == "kyphoplasty"
     values = {
         "approach": sim.rng.choice(("transpedicular", "transpedicular", "extrapedicular")),
-        "gauge": sim.rng.choice((10, 11, 11, 13)),
+        "gauge": sim.rng.choice((10, 11, 11) if kypho else (11, 13, 13, 15)),
         "tip_ap": True,
         "tip_lateral": True,
     }
@@ -308,7 +326,7 @@ def _cement_injection(sim: CaseSimulator, level, side) -> None:
         "batch": batch.seq,
         "volume": volume,
         "stop_reason": "leak" if leak != "none" else "adequate_fill",
-        "leak": leak,
+        "leak": [leak],
         "symptomatic": False,
     }
     state = sim.record("cement_injection", level, side, values)
@@ -340,6 +358,21 @@ def _cannula_removal(sim: CaseSimulator, level, side) -> None:
     sim.record("cannula_removal", level, None, {"haemostasis": True}, override_reason=reason)
 
 
+def _dose(sim: CaseSimulator) -> dict:
+    """What the modality's display shows: per plane when biplane."""
+    rng = sim.rng
+    values = {
+        "fluoro_time": f"{rng.randint(2, 9)}:{rng.randint(0, 59):02d}",
+        "air_kerma": float(rng.randint(80, 600)),
+        "kap": round(rng.uniform(8, 60), 1),
+        "runs": rng.randint(1, 6),
+    }
+    modality = sim.state.instance("imaging_setup").entry
+    if modality is not None and modality.values.get("modality") == "biplane":
+        values |= {"air_kerma_lateral": float(rng.randint(40, 300)), "kap_lateral": round(rng.uniform(4, 30), 1)}
+    return values
+
+
 def _specimens(sim: CaseSimulator) -> str:
     taken = any(i.entry and i.entry.values.get("taken") for i in sim.state.instances_of("biopsy"))
     return "labelled_read_back" if taken else "no_specimen"
@@ -359,8 +392,9 @@ STEP_ACTIONS: dict[str, Callable[[CaseSimulator, str | None, str | None], None]]
         lambda s: {
             "allergies": ["none"],
             "anticoagulant": False,
-            "inr": 1.0,
-            "platelets": 220.0,
+            "inr": round(s.rng.uniform(0.9, 1.3), 1),
+            "platelets": float(s.rng.randint(150, 350)),
+            "labs_drawn": (s.clock.now() - timedelta(hours=s.rng.uniform(2, 20))).isoformat(),
             "pregnancy": "not_applicable",
             "infection": "none",
             "imaging_displayed": True,
@@ -394,7 +428,7 @@ STEP_ACTIONS: dict[str, Callable[[CaseSimulator, str | None, str | None], None]]
     "time_out": _time_out,
     "local_anesthetic": _simple(
         "local_anesthetic",
-        lambda s: {"drug": "Lidocaine", "concentration": 1.0, "volume": float(s.rng.choice((5, 10, 10, 15)))},
+        lambda s: {"drug": "lidocaine", "concentration": 1.0, "volume": float(s.rng.choice((5, 8, 8, 10)))},
     ),
     "incision": _simple("incision"),
     "cannula_placement": _cannula,
@@ -404,19 +438,12 @@ STEP_ACTIONS: dict[str, Callable[[CaseSimulator, str | None, str | None], None]]
     "cement_injection": _cement_injection,
     "hardening_wait": _hardening,
     "cannula_removal": _cannula_removal,
+    "neuro_check": _simple("neuro_check", lambda s: {"legs_as_before": True, "pain_score": s.rng.randint(0, 4)}),
     "closure": _simple(
         "closure", lambda s: {"closure": s.rng.choice(("adhesive_strips", "suture")), "dressing": "adhesive"}
     ),
     "procedure_finish": _simple("procedure_finish"),
-    "radiation_dose": _simple(
-        "radiation_dose",
-        lambda s: {
-            "fluoro_time": round(s.rng.uniform(2, 9), 1),
-            "air_kerma": float(s.rng.randint(80, 600)),
-            "kap": round(s.rng.uniform(8, 60), 1),
-            "runs": s.rng.randint(1, 6),
-        },
-    ),
+    "radiation_dose": _simple("radiation_dose", lambda s: _dose(s)),
     "sign_out": _simple(
         "sign_out",
         lambda s: {

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Any, Protocol
 
+from .domain.facts import LevelOutcome
 from .domain.findings import RoomStatus
 from .domain.present import duration
 from .domain.state import NOT_APPLICABLE, PENDING, CaseState
@@ -21,6 +22,7 @@ from .domain.template import Gate
 
 Key = tuple[str, str | None, str | None]
 BADGES = {"current": "NOW", PENDING: "TO DO", "done": "DONE", NOT_APPLICABLE: "NOT APPLICABLE"}
+PLAN_STEP = "level_outcome"
 LOCKED_MESSAGE = "The case is signed and locked: add an addendum on the Sign-off page."
 
 
@@ -43,6 +45,8 @@ class Action(Enum):
     CORRECT = "correct"
     RETRACT = "retract"
     GO_CURRENT = "go_current"
+    CHANGE_PLAN = "change_plan"  # the level is converted or abandoned (SPEC §3 level_outcome)
+    WITHDRAW_PLAN = "withdraw_plan"  # that change of plan is retracted
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class EditorView:
     current_label: str = ""  # the current step, for "Go to current step"
     late_label: str = "Late entry…"
     message: str = ""
+    level: str | None = None  # the open step's level, for "Plan changed at T12…"
 
 
 class UseCases(Protocol):
@@ -114,14 +119,22 @@ class StepEditorModel:
         is_current = current is not None and inst is current
         badge = "current" if is_current and self.mode is Mode.PENDING else inst.status
         actions: set[Action] = set()
+        message = LOCKED_MESSAGE if self.mode is Mode.LOCKED else ""
         if self.mode is Mode.PENDING:
             actions |= {Action.DONE, Action.NOT_APPLICABLE, Action.LATE}
         elif self.mode is Mode.CORRECTING:
             actions.add(Action.LATE)
+        elif self.mode is Mode.RECORDED and inst.entry is None and inst.waived:
+            message = f"Not needed at {inst.level}: {inst.waived}."
         elif self.mode is Mode.RECORDED:
             actions |= {Action.RETRACT} | ({Action.CORRECT} if inst.status != NOT_APPLICABLE else set())
         if current is not None and not is_current:
             actions.add(Action.GO_CURRENT)
+        change = self.plan_change()
+        if self.mode in (Mode.PENDING, Mode.RECORDED) and self._plans_can_change(state, inst.level):
+            actions.add(Action.WITHDRAW_PLAN if change is not None else Action.CHANGE_PLAN)
+        if change is not None and not message:
+            message = f"Plan changed at {change.level}: {change.label} ({change.reason})."
         return EditorView(
             mode=self.mode,
             title=inst.label,
@@ -131,8 +144,39 @@ class StepEditorModel:
             actions=frozenset(actions),
             current_label=current.label if current is not None else "",
             late_label="Late entry…" if self.mode is Mode.PENDING else "Change time…",
-            message=LOCKED_MESSAGE if self.mode is Mode.LOCKED else "",
+            message=message,
+            level=inst.level if inst.spec.phase == "level" else None,
         )
+
+    # -- a level's change of plan (converted to vertebroplasty, abandoned) --------------------------
+    def plan_change(self) -> LevelOutcome | None:
+        """The change of plan in force at the open step's level, if any."""
+        if self.key is None or self.key[1] is None or not self.case_id:
+            return None
+        return self.state().facts.level_outcomes.get(self.key[1])
+
+    def plan_choices(self) -> list[tuple[str, str]]:
+        """(value, label) of the outcomes the template offers ("converted" only for kyphoplasty)."""
+        template = self.state().template
+        if not template.has_step(PLAN_STEP):
+            return []
+        return [(c.value, c.label) for c in template.step(PLAN_STEP).field("outcome").choices]
+
+    def change_plan(self, outcome: str, reason: str) -> CaseState:
+        level = self._key()[1]
+        values = {"outcome": outcome, "reason": reason}
+        return self.service.record_step(case_id=self.case_id, step=PLAN_STEP, level=level, values=values)
+
+    def withdraw_plan_change(self, reason: str) -> CaseState:
+        change = self.plan_change()
+        return self.service.retract(case_id=self.case_id, seq=change.seq if change else None, reason=reason)
+
+    @staticmethod
+    def _plans_can_change(state: CaseState, level: str | None) -> bool:
+        """Only a level's steps, only on a template (and case) that has the change-of-plan step."""
+        if level is None or not state.template.has_step(PLAN_STEP):
+            return False
+        return state.template.step(PLAN_STEP).since <= state.template_version
 
     # -- hard stops ---------------------------------------------------------------------------------
     def gates(self, status: RoomStatus | None) -> list[Gate]:

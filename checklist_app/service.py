@@ -28,7 +28,7 @@ from .domain.template import Gate, Template
 from .domain.timers import Timer, timers
 from .inputs import Draft
 from .records import RecordKeeping
-from .signing import DEFAULT_MEANING, MEANINGS, SigningUseCases
+from .signing import DEFAULT_MEANING, MEANINGS, MEANINGS_BY_ROLE, SigningUseCases
 from .site import SiteConfig, load_site_config, load_templates
 from .staff_directory import ROLES, StaffDirectory
 from .steps import StepUseCases
@@ -37,6 +37,7 @@ from .store import CaseRow, Store, StoreError
 __all__ = [
     "DEFAULT_MEANING",
     "MEANINGS",
+    "MEANINGS_BY_ROLE",
     "ROLES",
     "ChecklistService",
     "Draft",
@@ -172,6 +173,7 @@ class ChecklistService:
     change_staff = _delegate("steps", "change_staff")
     record_findings = _delegate("signing", "record_findings")
     sign = _delegate("signing", "sign")
+    suggested_codes = _delegate("signing", "suggested_codes")
     add_addendum = _delegate("signing", "add_addendum")
     add_staff = _delegate("staff_directory", "add")
 

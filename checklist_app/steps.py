@@ -15,7 +15,7 @@ from .caselog import CaseLog
 from .domain import events as ev
 from .domain.advisories import unacknowledged
 from .domain.alarms import alarms
-from .domain.chronology import check_clinical_time, check_late_entry
+from .domain.chronology import check_clinical_time, check_late_entry, check_order
 from .domain.errors import Refusal
 from .domain.events import Event
 from .domain.gates import GateClosed, closed_gates, expired_lot_gate
@@ -44,6 +44,9 @@ class StepUseCases:
         icd10: Any = (),
         indication_detail: str = "",
         screen: Mapping[str, Any] | None = None,
+        coverage: Mapping[str, Any] | None = None,
+        myeloma_remission: str = "",
+        primary_neoplasm: str = "",
     ) -> CaseState:
         """Open a new case from its set-up. The contraindication screen raises warnings, not blocks."""
         now = self.log.clock.now()
@@ -56,6 +59,9 @@ class StepUseCases:
             icd10=icd10,
             indication_detail=indication_detail,
             screen=screen,
+            coverage=coverage,
+            myeloma_remission=myeloma_remission,
+            primary_neoplasm=primary_neoplasm,
             today=now.astimezone().date(),
         )
         template = self.log.site.templates.get(setup.procedure)
@@ -100,14 +106,19 @@ class StepUseCases:
         state = self.log.writable(case_id)
         spec = self._spec(state, step)
         check_instance(state, spec, level, side)
-        if spec.repeat != "any" and state.instance(step, level, side).status != PENDING:
+        if spec.on_demand and state.live_records(step, level):
+            raise Refusal(
+                "step", f"'{spec.title}' is already recorded for {level}; correct or retract that entry instead"
+            )
+        if not (spec.repeat == "any" or spec.on_demand) and state.instance(step, level, side).status != PENDING:
             raise Refusal("step", f"'{spec.title}' is already recorded; correct or retract that entry instead")
         now = self.log.clock.now()
         when = moment(clinical_time) or now
         check_clinical_time(state, when, now, step=step)
         late = check_late_entry(state, when, now, late_reason)
         clean = validate_values(state, spec, values or {}, when)
-        gates = closed_gates(state, spec, level, side, when)
+        late = check_order(state, spec, level, when, clean, late_reason) or late
+        gates = closed_gates(state, spec, level, side, when, clean)
         lot_gate = expired_lot_gate(spec, clean, when)
         gates += [lot_gate] if lot_gate else []
         who = self._actor(state, actor)
@@ -136,7 +147,7 @@ class StepUseCases:
         """Mark a pending step as not applicable, with the reason (e.g. no antibiotic indicated)."""
         state = self.log.writable(case_id)
         spec = self._spec(state, step)
-        if spec.repeat == "any":
+        if spec.repeat == "any" or spec.on_demand:
             raise Refusal("step", f"'{spec.title}' is recorded when it happens; there is nothing to mark")
         check_instance(state, spec, level, side)
         if state.instance(step, level, side).status != PENDING:
@@ -173,6 +184,7 @@ class StepUseCases:
             clean = {}
         if clean == entry.values and when == entry.clinical_time:
             raise Refusal("values", "the correction changes nothing")
+        check_order(state, spec, entry.event.level, when, clean, None)
         e = entry.event
         draft = Draft(ev.CORRECTION, self._actor(state, actor), when, e.step, e.level, e.side, clean, why, ref=seq)
         return self.log.append(state, [draft])

@@ -60,7 +60,7 @@ class Scene:
         if procedure == "vertebroplasty":
             levels = [{"level": "L2", "sides": ["right"]}]
         state = self.service.start_case(
-            patient={"name": name, "mrn": mrn, "date_of_birth": "1947-05-12", "sex": "female"},
+            patient={"name": name, "weight_kg": 70.0, "mrn": mrn, "date_of_birth": "1947-05-12", "sex": "female"},
             procedure=procedure,
             levels=levels,
             indication="osteoporotic",
@@ -105,7 +105,9 @@ class Scene:
             self.service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
         self.service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
         self.service.record_findings(case_id=case_id, findings="Good fill.", complications="None.", ebl_ml=5.0)
-        self.service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+        self.service.sign(
+            case_id=case_id, name="Dr Ada Demo", role="operator", codes=self.service.suggested_codes(case_id)
+        )
 
 
 # -- scenes: each prepares the data and returns the window to photograph -------------------------

@@ -20,13 +20,30 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 STEP_VALUES: dict[str, dict] = TYPICAL_VALUES
 
 
+# Coverage evidence as a payer asks for it (SPEC §5); without it the set-up raises a warning to acknowledge.
+COVERAGE = {
+    "pain_score": 8,
+    "neuro_exam": "normal",
+    "imaging": "mri_stir",
+    "height_loss_pct": 30.0,
+    "conservative_care": "failed",
+}
+
+
 def setup_kwargs(procedure: str = "kyphoplasty", levels=None, **extra) -> dict:
     kwargs = {
-        "patient": {"name": "Alba Example", "mrn": "TEST0001", "date_of_birth": "1950-04-01", "sex": "female"},
+        "patient": {
+            "name": "Alba Example",
+            "weight_kg": 70.0,
+            "mrn": "TEST0001",
+            "date_of_birth": "1950-04-01",
+            "sex": "female",
+        },
         "procedure": procedure,
         "levels": levels or [{"level": "T12", "sides": ["left", "right"]}, {"level": "L1", "sides": ["left", "right"]}],
         "indication": "osteoporotic",
         "team": {"operator": "Dr Ada Demo", "nurse": "Nurse Dana Demo", "anaesthesia": "Dr Gita Demo"},
+        "coverage": COVERAGE,
     }
     kwargs.update(extra)
     return kwargs

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from .setup import SCREEN_FLAGS, level_index
+from .setup import COVERAGE, SCREEN_FLAGS, level_index
 from .state import DONE, CaseState
 from .values import value_warnings
 
@@ -41,7 +40,8 @@ def advisories(state: CaseState) -> list[Advisory]:
     if state.setup is None:
         return []
     found = _setup_warnings(state) + _precheck_warnings(state) + _value_warnings(state)
-    found += _antibiotic_warning(state)
+    found += _antibiotic_warnings(state) + _anaesthetic_warnings(state) + _temperature_warnings(state)
+    found += _dose_warnings(state)
     unique: dict[str, Advisory] = {}
     for warning in found:
         unique.setdefault(warning.id, warning)
@@ -65,6 +65,9 @@ def _setup_warnings(state: CaseState) -> list[Advisory]:
         if setup.screen.get(flag):
             found.append(Advisory(f"screen:{flag}", "Contraindication screen", label))
     found += _lab_warnings(state, setup.screen, "Contraindication screen")
+    missing = [COVERAGE[key][0] for key in COVERAGE if key not in setup.coverage]
+    if missing and state.template_version >= 3:  # cases set up before coverage was asked are not flagged
+        found.append(Advisory("coverage:incomplete", "Set-up", f"Coverage evidence not recorded: {'; '.join(missing)}"))
     return found
 
 
@@ -105,24 +108,133 @@ def _value_warnings(state: CaseState) -> list[Advisory]:
     return found
 
 
-def _antibiotic_warning(state: CaseState) -> list[Advisory]:
-    """At the time-out, an antibiotic dose older than the limit (default 60 min) is flagged."""
-    if not (state.has_instance("antibiotic") and state.has_instance("time_out")):
+def _antibiotic_warnings(state: CaseState) -> list[Advisory]:
+    """SPEC §3/§4: the dose is timed to the first incision (PST) with the drug's window (60 min; 120 for
+    vancomycin and fluoroquinolones). Before the incision, the time-out checks it against its own time;
+    once the incision is recorded, against the incision, and a dose after the incision is flagged.
+    The dose is checked against the recommended dose for the patient's weight."""
+    dose = state.facts.antibiotic
+    if dose is None:
         return []
-    dose, time_out = state.instance("antibiotic").entry, state.instance("time_out").entry
-    if not dose or not time_out or dose.status != DONE or time_out.status != DONE:
-        return []
-    if dose.values.get("given") is not True:
-        return []
-    limit = timedelta(minutes=float(state.settings.get("antibiotic_max_minutes")))
-    age = time_out.clinical_time - dose.clinical_time
-    if age <= limit:
+    found = []
+    window = dose.window_min if dose.window_min is not None else float(state.settings.get("antibiotic_max_minutes"))
+    incision = state.facts.milestone("PST")
+    time_out = state.instance("time_out").entry if state.has_instance("time_out") else None
+    if incision is not None:
+        before = (incision - dose.time).total_seconds() / 60
+        if before < 0:
+            found.append(
+                Advisory(
+                    "antibiotic:after_incision",
+                    "Prophylactic antibiotic",
+                    f"{dose.drug_name} given {-before:.0f} min after the first incision: prophylaxis should be "
+                    "in the tissues before the incision",
+                )
+            )
+        elif before > window:
+            found.append(
+                Advisory(
+                    "antibiotic:timing",
+                    "Prophylactic antibiotic",
+                    f"{dose.drug_name} given {before:.0f} min before the first incision (more than {window:g} min)",
+                )
+            )
+    elif time_out is not None and time_out.status == DONE:
+        age = (time_out.clinical_time - dose.time).total_seconds() / 60
+        if age > window:
+            found.append(
+                Advisory(
+                    "antibiotic:timing",
+                    "WHO Time Out",
+                    f"{dose.drug_name} given {age:.0f} min before the time-out (more than {window:g} min before "
+                    "the incision)",
+                )
+            )
+    low = float(state.settings.get("antibiotic_dose_min_percent")) / 100
+    if dose.recommended_mg is not None and dose.dose_mg is not None and dose.dose_mg < dose.recommended_mg * low:
+        weight = state.setup.patient.weight_kg if state.setup else None
+        found.append(
+            Advisory(
+                "antibiotic:dose",
+                "Prophylactic antibiotic",
+                f"{dose.drug_name} {dose.dose_mg:g} mg is below the recommended {dose.recommended_mg:g} mg "
+                f"for {weight:g} kg",
+            )
+        )
+    return found
+
+
+def _anaesthetic_warnings(state: CaseState) -> list[Advisory]:
+    """SPEC §3: the running total of each local anaesthetic across levels against its maxima (mg/kg
+    with the set-up weight, and mg), and the drugs together (their toxicity adds up)."""
+    totals = state.facts.anaesthetic_totals
+    found = []
+    for total in totals:
+        share = total.fraction_of_max
+        if share is None or share <= 1:
+            continue
+        limits = [f"{v:g} mg/kg" for v in (total.max_mg_per_kg,) if v] + [f"{v:g} mg" for v in (total.max_mg,) if v]
+        per_kg = f" ({total.mg_per_kg:.1f} mg/kg)" if total.mg_per_kg is not None else ""
+        found.append(
+            Advisory(
+                f"anaesthetic:max:{total.drug_id}",
+                "Local anaesthetic",
+                f"{total.drug_name} total {total.mg:g} mg{per_kg} is above the maximum of {' or '.join(limits)}",
+            )
+        )
+    shares = [t.fraction_of_max for t in totals if t.fraction_of_max is not None]
+    if len(shares) > 1 and sum(shares) > 1 and not found:
+        found.append(
+            Advisory(
+                "anaesthetic:combined",
+                "Local anaesthetic",
+                f"Local anaesthetics together reach {sum(shares) * 100:.0f}% of their maxima (their toxicity adds up)",
+            )
+        )
+    return found
+
+
+def _temperature_warnings(state: CaseState) -> list[Advisory]:
+    """SPEC §3: a cement without an IFU temperature table, mixed in a room more than the tolerance
+    (2 °C) from its reference temperature; or a room outside the table's range."""
+    found = []
+    tolerance = float(state.settings.get("cement_temperature_tolerance_c"))
+    for batch in state.facts.batches:
+        product, room = batch.product, batch.room_temperature
+        if product is None or room is None:
+            continue
+        table = product.temperature_table
+        if not table and abs(room - product.reference_temperature_c) > tolerance:
+            found.append(
+                Advisory(
+                    f"cement:temperature:{batch.seq}",
+                    "Cement batch",
+                    f"Room {room:g} °C is more than {tolerance:g} °C from {product.name}'s reference "
+                    f"{product.reference_temperature_c:g} °C and the catalogue has no IFU table: its times may be "
+                    "shorter (warm) or longer (cold) than shown",
+                )
+            )
+        elif table and not table[0].temperature_c <= room <= table[-1].temperature_c:
+            found.append(
+                Advisory(
+                    f"cement:temperature:{batch.seq}",
+                    "Cement batch",
+                    f"Room {room:g} °C is outside {product.name}'s IFU table ({table[0].temperature_c:g}–"
+                    f"{table[-1].temperature_c:g} °C): the nearest row's times are shown",
+                )
+            )
+    return found
+
+
+def _dose_warnings(state: CaseState) -> list[Advisory]:
+    report = state.facts.dose()
+    over = report.substantial(state.settings) if report is not None else []
+    if not over:
         return []
     return [
         Advisory(
-            "antibiotic:timing",
-            "WHO Time Out",
-            f"Antibiotic given {age.total_seconds() / 60:.0f} min before the time-out "
-            f"(more than {limit.total_seconds() / 60:g} min)",
+            "dose:substantial",
+            "Radiation dose",
+            f"Substantial radiation dose: {'; '.join(over)}. Arrange patient follow-up.",
         )
     ]

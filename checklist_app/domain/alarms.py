@@ -94,10 +94,10 @@ class Sounding:
         return "play", top.priority
 
 
-# One batch's working window escalates: ready to inject -> ends soon -> over. Once a later stage is
-# raised the earlier ones describe a condition that has ended ("ready to inject" beside "do not
-# inject" would contradict it), so only the latest stage stays active, acknowledged or not.
-WORKING_STAGES = ("cement_ready", "working_warning", "working_end")
+# One batch's working window escalates: ends soon -> over. Once the later stage is raised the earlier
+# one describes a condition that has ended, so only the latest stage stays active, acknowledged or not.
+# "Ready to inject" (dough time) is information on the timer, not an alarm (SPEC §4).
+WORKING_STAGES = ("working_warning", "working_end")
 
 
 def alarms(state: CaseState, now: datetime) -> list[Alarm]:
@@ -119,6 +119,8 @@ def _escalated_past(alarm: Alarm, latest: dict[str, int]) -> bool:
 
 
 def _candidates(state: CaseState, now: datetime) -> list[Alarm]:
+    """Every alarm the case's facts and timers raise, with the moment each was raised (SPEC §4:
+    high = act now to avoid harm, medium = act promptly, low = be aware)."""
     found: list[Alarm] = []
     for timer in timers(state, now):
         kind = timer.id.split(":", 1)[0]
@@ -130,19 +132,25 @@ def _candidates(state: CaseState, now: datetime) -> list[Alarm]:
             found.append(
                 Alarm(
                     timer.id,
-                    LOW,
+                    MEDIUM,
                     f"Cement {timer.level}",
                     f"{timer.level}: set time reached; confirm the cement sample is hard before removing cannulas",
                     timer.end,
                 )
             )
+    found += _leak_alarms(state)
+    found += _early_removal_alarms(state)
+    found += _dose_alarms(state)
     return found
 
 
 def _working_alarms(state: CaseState, timer: Timer) -> list[Alarm]:
+    """The batch in use only: a batch stops being in use when a newer batch is mixed (SPEC §3)."""
     assert timer.end is not None
     seq = timer.id.split(":", 1)[1]
     warn_before = minutes(float(state.settings.get("working_warning_minutes")))
+    newer = [b.t0 for b in state.facts.batches if str(b.seq) != seq and b.t0 > timer.start]
+    replaced_at = min(newer) if newer else None
     found = [
         Alarm(
             f"working_warning:{seq}",
@@ -151,8 +159,70 @@ def _working_alarms(state: CaseState, timer: Timer) -> list[Alarm]:
             f"Cement working time ends in {warn_before.total_seconds() / 60:g} min",
             timer.end - warn_before,
         ),
-        Alarm(f"working_end:{seq}", HIGH, "Cement", "Cement working time is over: do not inject this batch", timer.end),
+        Alarm(
+            f"working_end:{seq}",
+            MEDIUM,
+            "Cement",
+            "Cement working time is over: do not inject this batch; mix a new one",
+            timer.end,
+        ),
     ]
-    if timer.ready_at is not None:
-        found.append(Alarm(f"cement_ready:{seq}", LOW, "Cement", "Cement is ready to inject", timer.ready_at))
+    return [a for a in found if replaced_at is None or a.raised_at < replaced_at]
+
+
+def _leak_alarms(state: CaseState) -> list[Alarm]:
+    """SPEC §3: an epidural, foraminal or pulmonary leak, or a symptomatic one, is a high-priority alarm."""
+    found = []
+    for injection in state.facts.dangerous_leaks:
+        what = ", ".join(injection.leaks) if injection.leaks else "no leak seen"
+        symptoms = "symptomatic, " if injection.symptomatic else ""
+        found.append(
+            Alarm(
+                f"leak:{injection.seq}",
+                HIGH,
+                f"Cement {injection.where}",
+                f"Cement leak at {injection.where} ({symptoms}{what}): stop injecting, tell the operator, "
+                "check the legs",
+                injection.time,
+            )
+        )
     return found
+
+
+def _early_removal_alarms(state: CaseState) -> list[Alarm]:
+    """Cannulas removed before the cement was hard (the hardening hard stop overridden): high priority."""
+    found = []
+    for override in state.overrides:
+        if override.values.get("gate") == "hardening" and override.step == "cannula_removal":
+            level = override.level or ""
+            found.append(
+                Alarm(
+                    f"early_removal:{override.seq}",
+                    HIGH,
+                    f"Cement {level}",
+                    f"{level}: cannulas removed before the cement was hard: watch for cement leak and for "
+                    "neurological change",
+                    override.clinical_time,
+                )
+            )
+    return found
+
+
+def _dose_alarms(state: CaseState) -> list[Alarm]:
+    report = state.facts.dose()
+    over = report.substantial(state.settings) if report is not None else []
+    if not over or not state.has_instance("radiation_dose"):
+        return []
+    entry = state.instance("radiation_dose").entry
+    when = entry.clinical_time if entry is not None else None
+    if when is None:
+        return []
+    return [
+        Alarm(
+            "dose:substantial",
+            MEDIUM,
+            "Radiation dose",
+            f"Substantial radiation dose ({'; '.join(over)}): the patient needs follow-up",
+            when,
+        )
+    ]

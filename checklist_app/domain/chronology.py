@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from .errors import Refusal
-from .state import CaseState
+from .state import DONE, CaseState
+from .template import StepSpec
 
 LATE_REASONS = {
     "emergency": "Emergency",
@@ -43,3 +46,57 @@ def check_late_entry(state: CaseState, when: datetime, now: datetime, late_reaso
             f"({', '.join(LATE_REASONS.values())})",
         )
     return late_reason
+
+
+def broken_order(
+    state: CaseState, spec: StepSpec, level: str | None, when: datetime, values: Mapping[str, Any]
+) -> str | None:
+    """What an entry at clinical time `when` would put in an impossible order, or None (SPEC §3).
+
+    A step comes after the steps it follows at its level (`after`: a cannula after its level's
+    incision), a step those follow comes before them, and an injection comes after its batch's mix
+    start (T0). Such an entry is refused, or accepted as a late entry with a reason: the note then
+    prints the order as recorded, flagged, never silently.
+    """
+    for before in spec.after:
+        for inst in state.instances_of(before, level):
+            entry = inst.entry
+            if entry is not None and entry.status == DONE and entry.clinical_time > when:
+                return f"is before {inst.label} ({_hhmm(entry.clinical_time)}), which comes first"
+    for later in state.template.steps:
+        if spec.id not in later.after:
+            continue
+        for inst in state.instances_of(later.id, level):
+            entry = inst.entry
+            if entry is not None and entry.status == DONE and entry.clinical_time < when:
+                return f"is after {inst.label} ({_hhmm(entry.clinical_time)}), which comes after it"
+    for fspec in spec.fields:
+        if fspec.type == "batch" and fspec.record == "cement_mix":
+            batch = state.facts.batch(values.get(fspec.id))
+            if batch is not None and batch.t0 > when:
+                return f"is before the mix start of cement batch lot {batch.lot or '?'} ({_hhmm(batch.t0)})"
+    return None
+
+
+def check_order(
+    state: CaseState,
+    spec: StepSpec,
+    level: str | None,
+    when: datetime,
+    values: Mapping[str, Any],
+    late_reason: str | None,
+) -> str | None:
+    """Refuse an impossible order unless it comes with a late-entry reason; returns that reason."""
+    broken = broken_order(state, spec, level, when, values)
+    if broken is None:
+        return None
+    if not isinstance(late_reason, str) or late_reason not in LATE_REASONS:
+        raise Refusal(
+            "clinical_time",
+            f"{spec.title} at {_hhmm(when)} {broken}: check the time, or record it as a late entry with a reason",
+        )
+    return late_reason
+
+
+def _hhmm(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M")

@@ -48,7 +48,22 @@ class Settings:
     )
     cement_volume_warn_ml: float = _option(7.0, "Warn when one cement injection is above this volume", "mL", 0.5, 12)
     antibiotic_max_minutes: float = _option(
-        60.0, "Warn at time-out when the antibiotic was given longer ago than this before incision", "min", 1, 240
+        60.0,
+        "Warn when the antibiotic was given longer than this before the first incision (drugs the catalogue "
+        "gives no window for)",
+        "min",
+        1,
+        240,
+    )
+    antibiotic_dose_min_percent: float = _option(
+        90.0, "Warn when the antibiotic dose is below this share of the recommended dose for the weight", "%", 50, 100
+    )
+    cement_temperature_tolerance_c: float = _option(
+        2.0,
+        "Warn when the room differs this much from a cement's reference temperature and it has no IFU table",
+        "°C",
+        0.5,
+        10,
     )
     inr_max: float = _option(1.5, "Warn when the INR is above this value", "ratio", 0.5, 10)
     platelets_min: float = _option(50.0, "Warn when platelets are below this count", "×10⁹/L", 0, 2000)
@@ -60,6 +75,14 @@ class Settings:
     )
     dose_fluoro_min: float = _option(
         60.0, "Substantial radiation dose: fluoroscopy time above this flags the note", "min", 1, 1000
+    )
+    dose_dlp_mgycm: float = _option(
+        0.0,
+        "CT-guided cases: a dose-length product at or above this flags the note (0: not checked; no published "
+        "substantial-dose level exists for CT, set your site's)",
+        "mGy·cm",
+        0,
+        100000,
     )
     working_warning_minutes: float = _option(
         1.0, "Warn this long before the end of the cement working time", "min", 0, 10

@@ -62,6 +62,7 @@ class Patient:
     mrn: str
     date_of_birth: date | None = None
     sex: str = "unknown"
+    weight_kg: float | None = None  # required for new cases: drug maxima and antibiotic doses use it
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ class CaseSetup:
     icd10: tuple[str, ...] = ()
     indication_detail: str = ""
     screen: Mapping[str, Any] = field(default_factory=dict)
+    coverage: Mapping[str, Any] = field(default_factory=dict)  # SPEC §5: what the payer asks for
+    myeloma_remission: str = ""  # myeloma: not_in_remission, in_remission, in_relapse (ICD-10-CM C90.0x)
+    primary_neoplasm: str = ""  # metastatic disease: the primary's ICD-10-CM code, when known
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -103,6 +107,7 @@ class CaseSetup:
         data["team"]["assistants"] = list(self.team.assistants)
         data["icd10"] = list(self.icd10)
         data["screen"] = dict(self.screen)
+        data["coverage"] = dict(self.coverage)
         return data
 
     @classmethod
@@ -119,6 +124,9 @@ class CaseSetup:
             icd10=data.get("icd10", ()),
             indication_detail=data.get("indication_detail", ""),
             screen=data.get("screen", {}),
+            coverage=data.get("coverage", {}),
+            myeloma_remission=data.get("myeloma_remission", ""),
+            primary_neoplasm=data.get("primary_neoplasm", ""),
         )
 
     @property
@@ -142,6 +150,9 @@ def build_setup(
     icd10: Any = (),
     indication_detail: str = "",
     screen: Mapping[str, Any] | None = None,
+    coverage: Mapping[str, Any] | None = None,
+    myeloma_remission: str = "",
+    primary_neoplasm: str = "",
     today: date | None,
 ) -> CaseSetup:
     """Validate raw set-up data (from a form, a script or a stored event) into a CaseSetup.
@@ -161,7 +172,15 @@ def build_setup(
         raise Refusal("icd10", "give a list of ICD-10 codes")
     if screen is not None and not isinstance(screen, Mapping):
         raise Refusal("screen", "the screening answers are missing")
+    if coverage is not None and not isinstance(coverage, Mapping):
+        raise Refusal("coverage", "the coverage evidence is missing")
     codes = tuple(_icd10(code) for code in (icd10 or ()))
+    remission = myeloma_remission or ""
+    if remission and (indication != "myeloma" or remission not in REMISSION):
+        raise Refusal("myeloma_remission", f"for myeloma only: one of {', '.join(REMISSION)}")
+    primary = _icd10(primary_neoplasm) if primary_neoplasm else ""
+    if primary and indication != "metastatic":
+        raise Refusal("primary_neoplasm", "the primary neoplasm is given for metastatic disease only")
     return CaseSetup(
         patient=_patient(patient, today),
         procedure=procedure,
@@ -170,7 +189,10 @@ def build_setup(
         team=_team(team, clean_name if today is not None else clean_text),
         icd10=codes,
         indication_detail=clean_text(indication_detail, "indication_detail", MAX_TEXT, required=False),
-        screen=_screen(screen or {}),
+        screen=_screen(screen or {}, stored=today is None),
+        coverage=_coverage(coverage or {}),
+        myeloma_remission=remission,
+        primary_neoplasm=primary,
     )
 
 
@@ -233,6 +255,13 @@ def _patient(raw: Mapping[str, Any], today: date | None) -> Patient:
     sex = raw.get("sex") or "unknown"
     if sex not in SEXES:
         raise Refusal("sex", f"must be one of {', '.join(SEXES)}")
+    weight = raw.get("weight_kg")
+    if weight in (None, ""):
+        if today is not None:  # a stored set-up from before weight was asked is read back as it is
+            raise Refusal("weight_kg", "is required: local anaesthetic maxima and antibiotic doses depend on it")
+        weight = None
+    elif isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 2 <= weight <= 400:
+        raise Refusal("weight_kg", "must be the patient's weight in kg (2 to 400)")
     # Names are checked as names when typed; a stored set-up read back (today None) is not refused
     # for a rule it predates.
     person = clean_name if today is not None else clean_text
@@ -241,6 +270,7 @@ def _patient(raw: Mapping[str, Any], today: date | None) -> Patient:
         mrn=clean_text(raw.get("mrn"), "mrn", 64),
         date_of_birth=dob,
         sex=sex,
+        weight_kg=float(weight) if weight is not None else None,
     )
 
 
@@ -301,7 +331,7 @@ def _icd10(code: Any) -> str:
     return text
 
 
-def _screen(raw: Mapping[str, Any]) -> dict[str, Any]:
+def _screen(raw: Mapping[str, Any], *, stored: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key in SCREEN_FLAGS:
@@ -311,9 +341,63 @@ def _screen(raw: Mapping[str, Any]) -> dict[str, Any]:
         elif key in ("inr", "platelets"):
             if value in (None, ""):
                 continue
+            if not stored:  # SPEC §5: labs are entered once; older cases have them here and keep them
+                raise Refusal(
+                    key,
+                    "INR and platelets are recorded once, in the pre-procedure checks, with the time "
+                    "the blood was drawn",
+                )
             out[key] = _screen_number(key, value)
         else:
             raise Refusal(key, "is not a screening question")
+    return out
+
+
+REMISSION = ("not_in_remission", "in_remission", "in_relapse")
+REMISSION_LABELS = {"not_in_remission": "not in remission", "in_remission": "in remission", "in_relapse": "in relapse"}
+# SPEC §5: the coverage evidence payers ask for (CMS LCDs L34228, L33569, L38201): key -> (label, kind).
+COVERAGE = {
+    "pain_score": ("Baseline pain score (0–10)", "score"),
+    "neuro_exam": ("Neurological examination", ("normal", "deficit")),
+    "imaging": ("Imaging evidence of an acute fracture", ("mri_stir", "bone_scan", "ct", "none")),
+    "height_loss_pct": ("Vertebral height loss (%)", "percent"),
+    "conservative_care": ("Conservative care", ("failed", "not_tolerated", "not_tried", "not_applicable")),
+}
+COVERAGE_LABELS = {
+    "normal": "normal",
+    "deficit": "deficit",
+    "mri_stir": "MRI with STIR oedema",
+    "bone_scan": "bone scan uptake",
+    "ct": "CT only",
+    "none": "none",
+    "failed": "failed",
+    "not_tolerated": "not tolerated",
+    "not_tried": "not tried",
+    "not_applicable": "not applicable",
+}
+
+
+def _coverage(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Coverage evidence: each answer checked; none is required here (the set-up warns when incomplete)."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in COVERAGE:
+            raise Refusal(key, "is not a coverage question")
+        if value in (None, ""):
+            continue
+        label, kind = COVERAGE[key]
+        if isinstance(kind, tuple):
+            if value not in kind:
+                raise Refusal(key, f"{label}: must be one of {', '.join(COVERAGE_LABELS[k] for k in kind)}")
+            out[key] = value
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Refusal(key, f"{label}: must be a number")
+        elif kind == "score" and (value != int(value) or not 0 <= value <= 10):
+            raise Refusal(key, f"{label}: must be a whole number from 0 to 10")
+        elif kind == "percent" and not 0 <= value <= 100:
+            raise Refusal(key, f"{label}: must be 0 to 100 %")
+        else:
+            out[key] = int(value) if kind == "score" else float(value)
     return out
 
 

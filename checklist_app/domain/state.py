@@ -56,12 +56,17 @@ class Entry:
 
 @dataclass
 class StepInstance:
-    """A step as it applies to this case: once, or for one level, or for one side of one level."""
+    """A step as it applies to this case: once, or for one level, or for one side of one level.
+
+    `waived` says why a step nobody answered is no longer needed (its level converted to
+    vertebroplasty, or abandoned): it then counts as not applicable, with that reason.
+    """
 
     spec: StepSpec
     level: str | None = None
     side: str | None = None
     entries: list[Entry] = field(default_factory=list)
+    waived: str | None = None
 
     @property
     def key(self) -> tuple[str, str | None, str | None]:
@@ -78,7 +83,9 @@ class StepInstance:
     @property
     def status(self) -> str:
         entry = self.entry
-        return entry.status if entry else PENDING
+        if entry is not None:
+            return entry.status
+        return NOT_APPLICABLE if self.waived else PENDING
 
     @property
     def label(self) -> str:
@@ -117,6 +124,7 @@ class CaseState:
         """
         twin = CaseState(self.template, self.catalogue, self.settings, self.coding)
         twin.case_id, twin.setup, twin.current_nurse = self.case_id, self.setup, self.current_nurse
+        twin.template_version = self.template_version
         twin.events = list(self.events)
         twin.entries_by_seq = dict(self.entries_by_seq)
         twin.instances = list(self.instances)
@@ -141,6 +149,7 @@ class CaseState:
         self.case_id = ""
         self.setup: CaseSetup | None = None
         self.events: list[Event] = []
+        self.template_version = self.template.version  # the version the case was started on
         self.instances: list[StepInstance] = []
         self._index: dict[tuple[str, str | None, str | None], StepInstance] = {}
         self._position: dict[tuple[str, str | None, str | None], int] = {}
@@ -172,25 +181,31 @@ class CaseState:
         self.case_id = event.case_id
         self.setup = CaseSetup.from_dict(event.values["setup"])
         self.current_nurse = self.setup.team.nurse
+        started_on = event.values.get("template", {})
+        version = started_on.get("version") if isinstance(started_on, dict) else None
+        self.template_version = version if isinstance(version, int) else 1
         self._expand()
 
     def _on_entry(self, event: Event) -> None:
         entry = Entry(event)
         self.entries_by_seq[event.seq] = entry
         spec = self.template.step(event.step or "")
-        if spec.repeat == "any":
+        if _kept_as_record(spec):
             self.records[spec.id] = [*self.records.get(spec.id, []), entry]
+            _rewaive(self, spec, event.level)
         else:
             old = self._index[(spec.id, event.level, event.side)]
-            _put_instance(self, StepInstance(old.spec, old.level, old.side, [*old.entries, entry]))
+            _put_instance(self, StepInstance(old.spec, old.level, old.side, [*old.entries, entry], old.waived))
 
     def _on_correction(self, event: Event) -> None:
         old = self.entries_by_seq[event.ref or 0]
         _put_entry(self, old, Entry(old.event, [*old.corrections, event], old.retraction))
+        _rewaive(self, self.template.step(old.event.step or ""), old.event.level)
 
     def _on_retraction(self, event: Event) -> None:
         old = self.entries_by_seq[event.ref or 0]
         _put_entry(self, old, Entry(old.event, list(old.corrections), event))
+        _rewaive(self, self.template.step(old.event.step or ""), old.event.level)
 
     def _on_staff(self, event: Event) -> None:
         self.staff_changes.append(event)
@@ -206,7 +221,11 @@ class CaseState:
 
     def _expand_phase(self, phase: str) -> None:
         assert self.setup is not None
-        steps = [s for s in self.template.steps if s.phase == phase and s.repeat != "any"]
+        steps = [
+            s
+            for s in self.template.steps
+            if s.phase == phase and not _kept_as_record(s) and s.since <= self.template_version
+        ]
         if phase != "level":
             for spec in steps:
                 if spec.repeat == "per_level":
@@ -239,9 +258,10 @@ class CaseState:
         done = sum(1 for i in self.instances if i.status != PENDING)
         return done, len(self.instances)
 
-    def live_records(self, step: str) -> list[Entry]:
-        """The entries of a repeatable step (cement batches, balloon kits) that were not retracted."""
-        return [e for e in self.records.get(step, []) if not e.retracted]
+    def live_records(self, step: str, level: str | None = None) -> list[Entry]:
+        """The entries of a repeatable or on-demand step (cement batches, balloon kits, a level's
+        change of plan) that were not retracted; `level` keeps those of one level."""
+        return [e for e in self.records.get(step, []) if not e.retracted and (level is None or e.event.level == level)]
 
     def entry_for(self, seq: int) -> Entry | None:
         return self.entries_by_seq.get(seq)
@@ -263,16 +283,51 @@ def _put_instance(state: CaseState, instance: StepInstance) -> None:
     state._index[instance.key] = instance
 
 
+def _kept_as_record(spec: StepSpec) -> bool:
+    """Steps that are never pending are kept as records, not checklist rows: repeatable ones (cement
+    batches, balloon kits) and on-demand ones (a level's change of plan)."""
+    return spec.repeat == "any" or spec.on_demand
+
+
+def _rewaive(state: CaseState, spec: StepSpec, level: str | None) -> None:
+    """After a level's change of plan was recorded, corrected or retracted: which of its steps are waived.
+
+    The answer in force names the steps it makes unnecessary (its choice's `waives`, "*" for all);
+    each step instance of the level not yet answered is marked waived with the reason, the others
+    are left as they are. Retracting the change brings the steps back as pending.
+    """
+    if not spec.on_demand or level is None:
+        return
+    live = state.live_records(spec.id, level)
+    waives: set[str] = set()
+    reason = ""
+    if live:
+        entry = live[-1]
+        for fspec in spec.fields:
+            chosen = entry.values.get(fspec.id)
+            for choice in fspec.choices:
+                if choice.value == chosen and choice.waives:
+                    waives |= set(choice.waives)
+                    reason = choice.label
+    for inst in list(state.instances):
+        if inst.level != level or inst.spec.phase != "level":
+            continue
+        waived = reason if ("*" in waives or inst.spec.id in waives) else None
+        if inst.waived != waived:
+            _put_instance(state, StepInstance(inst.spec, inst.level, inst.side, list(inst.entries), waived))
+
+
 def _put_entry(state: CaseState, old: Entry, new: Entry) -> None:
     """Replace an entry by its corrected or retracted version wherever the state holds it."""
     state.entries_by_seq[new.seq] = new
     e = old.event
     spec = state.template.step(e.step or "")
-    if spec.repeat == "any":
+    if _kept_as_record(spec):
         state.records[spec.id] = [new if x is old else x for x in state.records.get(spec.id, [])]
         return
     inst = state._index[(spec.id, e.level, e.side)]
-    _put_instance(state, StepInstance(inst.spec, inst.level, inst.side, [new if x is old else x for x in inst.entries]))
+    entries = [new if x is old else x for x in inst.entries]
+    _put_instance(state, StepInstance(inst.spec, inst.level, inst.side, entries, inst.waived))
 
 
 def _append_to(attr: str) -> Callable[[CaseState, Event], None]:

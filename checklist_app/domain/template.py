@@ -9,10 +9,23 @@ from typing import Any
 
 PHASES = ("before", "level", "after")
 REPEATS = ("once", "per_level", "per_side", "any")
-FIELD_TYPES = ("bool", "number", "integer", "choice", "multi", "text", "date", "product", "batch", "staff")
+FIELD_TYPES = (
+    "bool",
+    "number",
+    "integer",
+    "choice",
+    "multi",
+    "text",
+    "date",
+    "datetime",
+    "product",
+    "batch",
+    "staff",
+)
 MILESTONES = ("PIR", "AS", "PST", "PF", "AF", "POR")
 GATE_SCOPES = ("case", "level")
-CATALOGUES = ("cement", "balloon")
+GATE_KINDS = ("step", "batch_window")  # a step done first; the cement batch within its working window
+CATALOGUES = ("cement", "balloon", "anaesthetic", "antibiotic")
 COUNTDOWNS = ("hardening",)
 
 
@@ -22,10 +35,28 @@ class TemplateError(ValueError):
 
 @dataclass(frozen=True)
 class Choice:
-    """One allowed value of a choice field, with the words shown to people."""
+    """One allowed value of a choice field, with the words shown to people.
+
+    `waives` (a level's outcome): the steps of that level this answer makes unnecessary ("*": every
+    step still pending at the level), so they stop being pending and print as not done, with why.
+    """
 
     value: str
     label: str
+    waives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AskedWhen:
+    """A field asked only when another step's answer is one of `answers` (the dose fields by imaging).
+
+    While that step has no answer, the field is asked when `unknown` is true.
+    """
+
+    step: str
+    field: str
+    answers: tuple[str, ...]
+    unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +82,10 @@ class FieldSpec:
     required: bool = True
     required_if: str | None = None  # a yes/no field of the step: this one is asked only after that answer
     required_when: bool = True  # ...when it is this answer (yes, or no for `required_if_no`)
+    controls: tuple[str, ...] = ()  # every yes/no field that can make it relevant (any one of them)
+    asked_when: AskedWhen | None = None  # asked only for some answers of another step
+    required_with: tuple[str, ...] = ()  # required as soon as any of these fields has a value (a draw time)
+    typical: str | None = None  # "catalogue:NAME": warn outside the procedure's usual range (cannula gauge)
     missing: str = ""  # what a refusal says when the field is required and left out
     exclusive: tuple[str, ...] = ()  # choices of a multi field that stand alone ("no known allergy")
     catalogue: str | None = None
@@ -67,13 +102,15 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class Gate:
-    """A hard stop: this step needs `requires` done first (case-wide or at the same level)."""
+    """A hard stop: this step needs `requires` done first (case-wide or at the same level), or (kind
+    "batch_window") the cement batch it uses within its window at the step's clinical time."""
 
     id: str
     requires: str
     scope: str
     message: str
     countdown: str | None = None
+    kind: str = "step"
 
 
 @dataclass(frozen=True)
@@ -89,6 +126,10 @@ class StepSpec:
     milestone: str | None = None
     gates: tuple[Gate, ...] = ()
     help: str = ""
+    since: int = 1  # the template version that added the step: older cases are not asked it
+    on_demand: bool = False  # never pending: answered only when something happens (a level's plan changes)
+    after: tuple[str, ...] = ()  # steps of the same level that must come first in clinical time
+    who_check: bool = False  # a WHO Surgical Safety Checklist check: no signature while it is not done
 
     def field(self, field_id: str) -> FieldSpec:
         for spec in self.fields:
@@ -164,8 +205,24 @@ def parse_template(data: dict[str, Any], *, source: str = "<template>") -> Templ
                     f"{source}: step '{step.id}': field '{spec.id}': 'record' must name a step with "
                     f'repeat = "any" (got {spec.record!r})'
                 )
+        for spec in step.fields:
+            if spec.asked_when is not None and spec.asked_when.step not in seen:
+                raise TemplateError(
+                    f"{source}: step '{step.id}': field '{spec.id}': asked_when names unknown step "
+                    f"'{spec.asked_when.step}'"
+                )
+            for choice in spec.choices:
+                unknown = [w for w in choice.waives if w != "*" and w not in seen]
+                if unknown:
+                    raise TemplateError(
+                        f"{source}: step '{step.id}': field '{spec.id}': choice '{choice.value}' waives "
+                        f"unknown step '{unknown[0]}'"
+                    )
+        for before in step.after:
+            if before not in seen:
+                raise TemplateError(f"{source}: step '{step.id}': 'after' names unknown step '{before}'")
         for gate in step.gates:
-            if gate.requires not in seen:
+            if gate.kind == "step" and gate.requires not in seen:
                 raise TemplateError(
                     f"{source}: step '{step.id}': gate '{gate.id}' requires unknown step '{gate.requires}'"
                 )
@@ -196,17 +253,30 @@ def _parse_step(raw: Any, source: str, index: int) -> StepSpec:
     if phase != "level" and repeat == "per_side":
         raise TemplateError(f"{where}: 'repeat = per_side' is only allowed in the 'level' phase")
     optional = _flag(raw, "optional", where, default=False)
+    on_demand = _flag(raw, "on_demand", where, default=False)
+    if on_demand and (phase != "level" or repeat != "per_level"):
+        raise TemplateError(f"{where}: an on_demand step must be per_level in the 'level' phase")
+    since = raw.get("since", 1)
+    if isinstance(since, bool) or not isinstance(since, int) or since < 1:
+        raise TemplateError(f"{where}: 'since' must be a positive whole number (a template version)")
+    after = _list(raw, "after", where)
+    if not all(isinstance(a, str) for a in after):
+        raise TemplateError(f"{where}: 'after' must be a list of step ids")
     fields = tuple(_parse_field(f, where, i) for i, f in enumerate(_list(raw, "fields", where), start=1))
     ids = [f.id for f in fields]
     if len(set(ids)) != len(ids):
         raise TemplateError(f"{where}: field ids must be unique")
     types = {f.id: f.type for f in fields}
     for spec in fields:
-        if spec.required_if is not None and types.get(spec.required_if) != "bool":
-            raise TemplateError(
-                f"{where}: field '{spec.id}': required_if(_no) must name a yes/no field of this step, "
-                f"not '{spec.required_if}'"
-            )
+        for other in spec.required_with:
+            if other not in types:
+                raise TemplateError(f"{where}: field '{spec.id}': required_with names unknown field '{other}'")
+        for control in spec.controls:
+            if types.get(control) != "bool":
+                raise TemplateError(
+                    f"{where}: field '{spec.id}': required_if(_no) must name a yes/no field of this step, "
+                    f"not '{control}'"
+                )
     gates = tuple(_parse_gate(g, where) for g in _list(raw, "gates", where))
     return StepSpec(
         id=step_id,
@@ -218,6 +288,10 @@ def _parse_step(raw: Any, source: str, index: int) -> StepSpec:
         milestone=milestone,
         gates=gates,
         help=_help(raw, where),
+        since=since,
+        on_demand=on_demand,
+        after=tuple(after),
+        who_check=_flag(raw, "who_check", where, default=False),
     )
 
 
@@ -253,11 +327,11 @@ def _parse_field(raw: Any, step_where: str, index: int) -> FieldSpec:
     if accept and unit not in accept:
         raise TemplateError(f"{where}: 'accept_units' must include the field's own unit '{unit}'")
     _known_units(accept, where)
-    required_if, required_when = _optional_text(raw, "required_if", where), True
+    controls, required_when = _controls(raw, "required_if", where), True
     if raw.get("required_if_no") is not None:
-        if required_if is not None:
+        if controls:
             raise TemplateError(f"{where}: give 'required_if' or 'required_if_no', not both")
-        required_if, required_when = _optional_text(raw, "required_if_no", where), False
+        controls, required_when = _controls(raw, "required_if_no", where), False
     exclusive = raw.get("exclusive", [])
     if (
         not isinstance(exclusive, list)
@@ -279,8 +353,12 @@ def _parse_field(raw: Any, step_where: str, index: int) -> FieldSpec:
         max=high,
         warn_above=warn,
         required=_flag(raw, "required", where, default=True),
-        required_if=required_if,
+        required_if=controls[0] if controls else None,
         required_when=required_when,
+        controls=controls,
+        asked_when=_asked_when(raw, where),
+        required_with=_controls(raw, "required_with", where),
+        typical=_typical(raw, where),
         missing=_optional_text(raw, "missing", where) or "",
         exclusive=tuple(exclusive),
         catalogue=catalogue,
@@ -294,8 +372,47 @@ def _parse_choice(raw: Any, where: str) -> Choice:
     if isinstance(raw, str):
         return Choice(raw, raw.replace("_", " ").capitalize())
     if isinstance(raw, dict) and isinstance(raw.get("value"), str) and isinstance(raw.get("label"), str):
-        return Choice(raw["value"], raw["label"])
+        waives = raw.get("waives", [])
+        if not isinstance(waives, list) or not all(isinstance(w, str) for w in waives):
+            raise TemplateError(f"{where}: choice '{raw['value']}': 'waives' must be a list of step ids")
+        return Choice(raw["value"], raw["label"], tuple(waives))
     raise TemplateError(f"{where}: each choice must be text or a table with 'value' and 'label'")
+
+
+def _controls(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """required_if / required_if_no: one yes/no field of the step, or a list of them (any one)."""
+    value = raw.get(key)
+    if value is None:
+        return ()
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise TemplateError(f"{where}: '{key}' must be a field id or a list of field ids")
+    return tuple(names)
+
+
+def _asked_when(raw: dict[str, Any], where: str) -> AskedWhen | None:
+    value = raw.get("asked_when")
+    if value is None:
+        return None
+    answers = value.get("in") if isinstance(value, dict) else None
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("step"), str)
+        or not isinstance(value.get("field"), str)
+        or not isinstance(answers, list)
+        or not answers
+        or not all(isinstance(a, str) for a in answers)
+        or not isinstance(value.get("unknown", False), bool)
+    ):
+        raise TemplateError(f"{where}: 'asked_when' must be {{ step, field, in = [answers], unknown = true/false }}")
+    return AskedWhen(value["step"], value["field"], tuple(answers), bool(value.get("unknown", False)))
+
+
+def _typical(raw: dict[str, Any], where: str) -> str | None:
+    value = _optional_text(raw, "typical", where)
+    if value is not None and not value.startswith("catalogue:"):
+        raise TemplateError(f"{where}: 'typical' must be 'catalogue:NAME' (a usual range in the product catalogue)")
+    return value
 
 
 def _parse_gate(raw: Any, where: str) -> Gate:
@@ -305,10 +422,12 @@ def _parse_gate(raw: Any, where: str) -> Gate:
     gwhere = f"{where}: gate '{gate_id}'"
     if raw.get("countdown") not in (None, *COUNTDOWNS):
         raise TemplateError(f"{gwhere}: 'countdown' must be one of {', '.join(COUNTDOWNS)}")
+    kind = _one_of(raw, "kind", GATE_KINDS, gwhere, default="step")
     return Gate(
         id=gate_id,
-        requires=_text(raw, "requires", gwhere),
-        scope=_one_of(raw, "scope", GATE_SCOPES, gwhere),
+        kind=kind,
+        requires=_text(raw, "requires", gwhere) if kind == "step" else "",
+        scope=_one_of(raw, "scope", GATE_SCOPES, gwhere, default="case" if kind != "step" else None),
         message=_text(raw, "message", gwhere),
         countdown=raw.get("countdown"),
     )

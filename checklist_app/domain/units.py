@@ -31,6 +31,9 @@ _UNITS: dict[str, tuple[str, Fraction]] = {
     "mL": ("volume", Fraction(1)),
     "mg": ("mass", Fraction(1)),
     "g": ("mass", Fraction(1000)),
+    "kg": ("mass", Fraction(1_000_000)),
+    "mGy·cm": ("dose-length product", Fraction(1)),
+    "Gy·cm": ("dose-length product", Fraction(1000)),
     # Units with nothing to convert to; known so that typos are still caught.
     "%": ("percentage", Fraction(1)),
     "ratio": ("ratio", Fraction(1)),
@@ -38,12 +41,14 @@ _UNITS: dict[str, tuple[str, Fraction]] = {
     "°C": ("temperature", Fraction(1)),
     "G": ("gauge", Fraction(1)),
     "runs": ("count", Fraction(1)),
+    "/10": ("score", Fraction(1)),
 }
 
 # Other spellings people and devices use (ASCII from keyboards, scanners and DICOM exports).
 # Case does not matter unless it tells units apart ("G" gauge, "g" gram).
 _ALIASES = {
     "Gy*cm2": "Gy·cm²",
+    "mGy*cm": "mGy·cm",
     "dGy*cm2": "dGy·cm²",
     "cGy*cm2": "cGy·cm²",
     "mGy*cm2": "mGy·cm²",
@@ -110,14 +115,21 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
 _QUANTITY = re.compile(r"^\s*([+-]?(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+))(?!\s*[0-9.,])\s*(.*?)\s*$")
 
 
+_CLOCK = re.compile(r"^\s*([0-9]{1,3}):([0-5][0-9])\s*$")
+
+
 def parse_quantity(text: str, default_unit: str | None = None) -> tuple[float, str]:
-    """'17 atm' -> (17.0, 'atm'); '250psi' -> (250.0, 'psi'); '1,5 mL' -> (1.5, 'mL').
+    """'17 atm' -> (17.0, 'atm'); '250psi' -> (250.0, 'psi'); '1,5 mL' -> (1.5, 'mL'); '4:30' -> (4.5, 'min').
 
     A comma is a decimal separator. '1,500' is refused as ambiguous (1.5 or 1500?) rather than
-    guessed. Without a unit in the text, `default_unit` is used, if given.
+    guessed. Without a unit in the text, `default_unit` is used, if given. Minutes and seconds
+    ("mm:ss", as fluoroscopy displays show the time) are read as minutes.
     """
     if not isinstance(text, str):
         raise UnitError(f"{text!r} is not text")
+    clock = _CLOCK.match(unicodedata.normalize("NFKC", text))
+    if clock is not None:
+        return int(clock.group(1)) + int(clock.group(2)) / 60, "min"
     match = _QUANTITY.match(unicodedata.normalize("NFKC", text))
     if match is None:
         raise UnitError(f"'{text.strip()}' is not a number with a unit (e.g. 17 atm, 1.5 mL)")

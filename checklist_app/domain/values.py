@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from .catalogue import Product, gtin14
+from .catalogue import BalloonProduct, CementProduct, Drug, Product, gtin14
 from .choices import preselected
 from .errors import Refusal
 from .setup import SIDES, clean_text
-from .state import CaseState
+from .state import DONE, CaseState
 from .template import FieldSpec, StepSpec
 from .units import UnitError, convert, parse_quantity
 
@@ -55,16 +55,64 @@ def validate_values(
                 values[fspec.id] = proposed
             continue
         values[fspec.id] = _clean(state, fspec, given)
+    asked = asked_fields(state, spec, values)
     for fspec in spec.fields:
-        # required_if: required exactly when that yes/no answer is the one named, irrelevant otherwise.
-        needed = values.get(fspec.required_if) is fspec.required_when if fspec.required_if else fspec.required
-        if fspec.required_if is not None and values.get(fspec.required_if) is not fspec.required_when:
-            values.pop(fspec.id, None)  # the answer that made it relevant was not given
-        elif needed and fspec.id not in values:
+        if fspec.id not in asked:
+            values.pop(fspec.id, None)  # not asked for these answers (the answer that made it relevant was not given)
+            continue
+        if _needed(fspec, values) and fspec.id not in values:
             raise Refusal(fspec.id, fspec.missing or _missing(state, fspec))
         _check_exclusive(fspec, values.get(fspec.id))
+    _check_times(spec, values, when)
     check_gtin_matches(state, spec, values)
     return values
+
+
+def asked_fields(state: CaseState, spec: StepSpec, values: Mapping[str, Any]) -> set[str]:
+    """The fields of `spec` asked, given these answers and the case: the form shows exactly these.
+
+    A field with `required_if(_no)` is asked once one of its yes/no fields has that answer (the
+    biopsy's container once "taken" is yes; why the tip is not confirmed once either view is no);
+    a field with `asked_when` follows another step's answer (the CT dose fields for a CT-guided case).
+    """
+    asked = set()
+    for fspec in spec.fields:
+        if fspec.controls and not any(values.get(c) is fspec.required_when for c in fspec.controls):
+            continue
+        if fspec.asked_when is not None and not _asked_now(state, spec, fspec, values):
+            continue
+        asked.add(fspec.id)
+    return asked
+
+
+def _asked_now(state: CaseState, spec: StepSpec, fspec: FieldSpec, values: Mapping[str, Any]) -> bool:
+    cond = fspec.asked_when
+    assert cond is not None
+    if cond.step == spec.id:
+        answer = values.get(cond.field)
+    else:
+        entry = state.instance(cond.step).entry if state.has_instance(cond.step) else None
+        answer = entry.values.get(cond.field) if entry is not None and entry.status == DONE else None
+    return cond.unknown if answer is None else answer in cond.answers
+
+
+def _needed(fspec: FieldSpec, values: Mapping[str, Any]) -> bool:
+    """Required (the field is asked): by a yes/no answer, by its own flag, or once its companions have a value."""
+    if fspec.controls:
+        return True
+    if fspec.required_with:
+        return any(values.get(other) is not None for other in fspec.required_with)
+    return fspec.required
+
+
+def _check_times(spec: StepSpec, values: Mapping[str, Any], when: datetime | None) -> None:
+    """A date and time given in a step (a blood sample drawn) cannot be after the step itself."""
+    if when is None:
+        return
+    for fspec in spec.fields:
+        value = values.get(fspec.id)
+        if fspec.type == "datetime" and value is not None and datetime.fromisoformat(value) > when:
+            raise Refusal(fspec.id, f"'{fspec.label}' cannot be after the time of '{spec.title}'")
 
 
 def _check_exclusive(fspec: FieldSpec, picked: Any) -> None:
@@ -97,6 +145,8 @@ def _clean(state: CaseState, fspec: FieldSpec, value: Any) -> Any:
         return clean_text(value, fspec.id, fspec.max_length)
     if kind == "date":
         return _date(fspec, value).isoformat()
+    if kind == "datetime":
+        return _datetime(fspec, value).isoformat()
     if kind == "product":
         return _product(state, fspec, value)
     if kind == "batch":
@@ -164,8 +214,25 @@ def _date(fspec: FieldSpec, value: Any) -> date:
     raise Refusal(fspec.id, f"'{fspec.label}' must be a date (YYYY-MM-DD)")
 
 
+def _datetime(fspec: FieldSpec, value: Any) -> datetime:
+    """A moment with its time zone (stored in UTC): a datetime, or ISO text such as 2026-12-03T07:40+01:00."""
+    moment = value if isinstance(value, datetime) else None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            moment = None
+    if moment is None:
+        raise Refusal(fspec.id, f"'{fspec.label}' must be a date and time (YYYY-MM-DD HH:MM)")
+    if moment.tzinfo is None:
+        raise Refusal(fspec.id, f"'{fspec.label}' must include a time zone")
+    if moment.year < 1900:
+        raise Refusal(fspec.id, f"'{fspec.label}' is not a plausible date")
+    return moment.astimezone(UTC)
+
+
 def _product(state: CaseState, fspec: FieldSpec, value: Any) -> str:
-    if not isinstance(value, str) or find_product(state, fspec.catalogue or "", value) is None:
+    if not isinstance(value, str) or catalogue_entry(state, fspec.catalogue or "", value) is None:
         raise Refusal(fspec.id, f"'{fspec.label}': unknown product {value!r}; choose one from the catalogue")
     return str(value)
 
@@ -199,9 +266,15 @@ def _batch(state: CaseState, fspec: FieldSpec, value: Any) -> int:
 
 
 def find_product(state: CaseState, kind: str, product_id: str) -> Product | None:
-    """The catalogue entry, or None when the site catalogue does not (or no longer) list it."""
+    """The cement or balloon, or None when the site catalogue does not (or no longer) list it."""
+    entry = catalogue_entry(state, kind, product_id)
+    return entry if isinstance(entry, (CementProduct, BalloonProduct)) else None
+
+
+def catalogue_entry(state: CaseState, kind: str, entry_id: str) -> Product | Drug | None:
+    """Any catalogue entry a product field may name (a cement, a balloon, a drug), or None."""
     try:
-        return state.catalogue.product(kind, product_id)
+        return state.catalogue.product(kind, entry_id)
     except KeyError:
         return None
 
@@ -220,6 +293,20 @@ def value_warnings(state: CaseState, spec: StepSpec, values: Mapping[str, Any]) 
         if value > limit or (dose and value == limit):
             verb = "reaches the substantial-dose level" if dose else "is above the warning limit"
             found.append((fspec.id, f"{fspec.label} {value:g} {fspec.unit} {verb} of {limit:g} {fspec.unit}"))
+    for fspec in spec.fields:
+        value = values.get(fspec.id)
+        if fspec.typical is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        procedure = state.template.procedure
+        usual = state.catalogue.typical_range(fspec.typical.removeprefix("catalogue:"), procedure)
+        if usual is not None and not usual[0] <= value <= usual[1]:
+            found.append(
+                (
+                    fspec.id,
+                    f"{fspec.label} {value:g} {fspec.unit} is outside the usual {usual[0]:g}–{usual[1]:g} "
+                    f"{fspec.unit} for {procedure}",
+                )
+            )
     return found
 
 
@@ -258,6 +345,11 @@ def check_instance(state: CaseState, spec: StepSpec, level: str | None, side: st
     if spec.repeat == "any":
         if level is not None or side is not None:
             raise Refusal("level", f"'{spec.title}' is recorded for the case, not per level or side")
+        return
+    if spec.on_demand:
+        planned = state.setup.level_names if state.setup else ()
+        if level not in planned or side is not None:
+            raise Refusal("level", f"'{spec.title}' is recorded for one planned level ({', '.join(planned)}), no side")
         return
     if not state.has_instance(spec.id, level, side):
         where = " ".join(p for p in (level, side) if p) or "the case"

@@ -10,15 +10,14 @@ carried codes prints the codes derived from the record under a heading that says
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..domain.coding import CptLine
 from ..domain.events import Event
-from ..domain.setup import INDICATIONS
 from ..domain.state import CaseState
 from .model import Block, Table, Text
-from .tables import biopsy_levels, treated_levels
+from .tables import treated_levels
 from .words import DASH, join_words, stamp
 
 SUGGESTED, CONFIRMED, UNCONFIRMED = "suggested", "confirmed", "unconfirmed"
@@ -27,7 +26,6 @@ TITLES = {
     CONFIRMED: "Codes confirmed by the operator at sign-off",
     UNCONFIRMED: "Codes (recorded before code confirmation existed)",
 }
-ALL_REGIONS = ("C1", "T1", "L1", "S1")  # one level per region: every region's code of an indication
 
 
 @dataclass(frozen=True)
@@ -83,36 +81,22 @@ def note_codes(state: CaseState) -> NoteCodes:
     if confirmed is None:
         return NoteCodes(UNCONFIRMED, tuple(derived_cpt), tuple(derived_icd), signature)
     cpt = _confirmed_cpt(state, confirmed.cpt, derived_cpt)
-    icd = tuple((code, icd10_descriptions(state).get(code, "")) for code in confirmed.icd10)
+    icd = tuple((code, state.coding.describe_icd10(code) or "") for code in confirmed.icd10)
     return NoteCodes(CONFIRMED, cpt, icd, signature)
 
 
 def derived_cpt_lines(state: CaseState) -> list[CptLine]:
-    """CPT lines computed from the treated levels (the planned ones while nothing is injected)."""
-    assert state.setup is not None
-    levels = treated_levels(state) or list(state.setup.level_names)
-    return state.coding.cpt_codes(state.setup.procedure, levels)
+    """CPT lines the rules give for what was done at each level (SPEC §7.4)."""
+    return state.facts.cpt_lines()
 
 
 def derived_icd10(state: CaseState) -> list[tuple[str, str]]:
-    """(code, description): the codes given at set-up, else those proposed for the indication."""
-    assert state.setup is not None
-    if not state.setup.icd10:
-        return state.coding.suggest_icd10(state.setup.indication, state.setup.level_names)
-    known = icd10_descriptions(state)
-    return [(code, known.get(code, "")) for code in state.setup.icd10]
-
-
-def icd10_descriptions(state: CaseState) -> dict[str, str]:
-    """Every ICD-10-CM code the code tables know, with its description."""
-    found: dict[str, str] = {}
-    for indication in INDICATIONS:
-        found.update(state.coding.suggest_icd10(indication, ALL_REGIONS))
-    return found
+    """(code, description): the codes given at set-up, else those the rules give for the indication."""
+    return [(code.code, code.description) for code in state.facts.icd10_codes()]
 
 
 def _confirmed_cpt(state: CaseState, codes: tuple[str, ...], derived: list[CptLine]) -> tuple[CptLine, ...]:
-    """The confirmed CPT codes, each with the level and words of the derived line it matches (in order)."""
+    """The confirmed CPT codes, each with the levels and words of the derived line it matches (in order)."""
     unused = list(derived)
     lines = []
     for written in codes:
@@ -120,7 +104,7 @@ def _confirmed_cpt(state: CaseState, codes: tuple[str, ...], derived: list[CptLi
         match = next((line for line in unused if line.code == code), None)
         if match is not None:
             unused.remove(match)
-            lines.append(CptLine(code, match.description, match.level, add_on or match.add_on))
+            lines.append(replace(match, add_on=add_on or match.add_on))
         else:
             lines.append(CptLine(code, _cpt_description(state, code), "", add_on))
     return tuple(lines)
@@ -128,14 +112,15 @@ def _confirmed_cpt(state: CaseState, codes: tuple[str, ...], derived: list[CptLi
 
 def _cpt_description(state: CaseState, code: str) -> str:
     tables = state.coding
-    for by_region in tables.primary.values():
-        for entry in by_region.values():
-            if entry.code == code:
-                return entry.description
-    for entry in tables.add_on.values():
-        if entry.code == code:
-            return entry.description
-    return ""
+    known = [
+        *(c for by_region in tables.primary.values() for c in by_region.values()),
+        *tables.add_on.values(),
+        *(c for by_region in tables.unlisted.values() for c in by_region.values()),
+        tables.sacrum.unilateral,
+        tables.sacrum.bilateral,
+        tables.separate_biopsy,
+    ]
+    return next((c.description for c in known if c.code == code), "")
 
 
 # -- the section ------------------------------------------------------------------------------------
@@ -152,12 +137,14 @@ def codes_blocks(state: CaseState, codes: NoteCodes) -> tuple[Block, ...]:
             f"+{code}" if add_on else code,
             join_words(lv for lv in levels if lv) or DASH,
             description or DASH,
-            ("Add-on" if add_on else "Primary") + (f" ×{len(levels)}" if len(levels) > 1 else ""),
+            ("Add-on" if add_on else "Primary")
+            + (f" ×{len(levels)}" if len(levels) > 1 and code not in _per_case(state) else "")
+            + (f", modifier {modifier}" if modifier else ""),
         )
-        for (code, add_on, description), levels in _units(codes.cpt).items()
+        for (code, add_on, description, modifier), levels in _units(codes.cpt).items()
     )
     if cpt_rows:
-        blocks.append(Table(("CPT", "Level", "Description", "Reporting"), cpt_rows, (0.7, 0.6, 5.1, 0.7)))
+        blocks.append(Table(("CPT", "Level", "Description", "Reporting"), cpt_rows, (0.7, 0.6, 4.8, 1.0)))
     else:
         blocks.append(Text("No CPT code was confirmed.", tone="alert"))
     icd_rows = tuple((code, text or DASH) for code, text in codes.icd10)
@@ -168,35 +155,43 @@ def codes_blocks(state: CaseState, codes: NoteCodes) -> tuple[Block, ...]:
     return (*blocks, *_coding_notes(state, codes))
 
 
-def _units(lines: tuple[CptLine, ...]) -> dict[tuple[str, bool, str], list[str]]:
+def _per_case(state: CaseState) -> set[str]:
+    """Codes reported once however many levels they cover (sacroplasty)."""
+    return {state.coding.sacrum.unilateral.code, state.coding.sacrum.bilateral.code}
+
+
+def _units(lines: tuple[CptLine, ...]) -> dict[tuple[str, bool, str, str | None], list[str]]:
     """The CPT lines with the same code reported once, with its levels (an add-on code: one unit per level)."""
-    grouped: dict[tuple[str, bool, str], list[str]] = {}
+    grouped: dict[tuple[str, bool, str, str | None], list[str]] = {}
     for line in lines:
-        grouped.setdefault((line.code, line.add_on, line.description), []).append(line.level)
+        grouped.setdefault((line.code, line.add_on, line.description, line.modifier), []).extend(
+            line.levels or (line.level,)
+        )
     return grouped
 
 
 def _coding_notes(state: CaseState, codes: NoteCodes) -> tuple[Block, ...]:
     assert state.setup is not None
-    treated = treated_levels(state)
-    included = ["Imaging guidance"]
-    separate = []
-    for level in biopsy_levels(state):
-        if level in treated or not treated:
-            included.append(f"the bone biopsy at {level} (a treated level)")
-        else:
-            separate.append(f"Bone biopsy at {level}, a level not treated: report the biopsy separately.")
-    text = f"{join_words(included)} {'is' if len(included) == 1 else 'are'} included in the CPT codes."
+    setup = state.setup
+    notes: list[Block] = []
     if codes.standing == SUGGESTED:
-        text = f"ICD-10-CM {'given at set-up' if state.setup.icd10 else 'proposed from the indication'}. " + text
-    notes: list[Block] = [Text(text, tone="muted"), *(Text(t, tone="alert") for t in separate)]
+        origin = "given at set-up" if setup.icd10 else "proposed from the indication"
+        notes.append(Text(f"ICD-10-CM {origin}.", tone="muted"))
+    notes += [Text(text, tone="muted") for text in state.coding.coder_notes(state.facts.levels_done())]
+    notes += [Text(line.note, tone="muted") for line in codes.cpt if line.note]
+    if not setup.icd10:
+        notes += [
+            Text(text, tone="muted")
+            for text in state.coding.diagnosis_notes(
+                setup.indication,
+                list(setup.level_names),
+                remission=setup.myeloma_remission or None,
+                primary_neoplasm=setup.primary_neoplasm or None,
+            )
+        ]
+    treated = treated_levels(state)
     if not treated:
         notes.append(Text("No cement injection recorded yet: codes shown for the planned levels.", tone="alert"))
-    missed = [lv for lv in state.setup.level_names if treated and lv not in treated]
-    if missed:
-        notes.append(
-            Text(f"Planned but not treated (no cement injected), not coded: {join_words(missed)}.", tone="alert")
-        )
     return tuple(notes)
 
 

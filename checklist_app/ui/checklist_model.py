@@ -96,6 +96,8 @@ def build_groups(state: CaseState, locked: Collection[Key] = ()) -> list[Group]:
             detail += f" (late entry: {LATE_REASONS.get(entry.event.late_reason, entry.event.late_reason)})"
         if entry is not None and entry.corrections:
             detail += f" (corrected {len(entry.corrections)}×)"
+        if entry is None and inst.waived:
+            detail += f" (not needed: {inst.waived})"
         row = StepRow(
             key=inst.key,
             title=step_title(inst, in_level),

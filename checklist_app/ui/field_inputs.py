@@ -6,6 +6,7 @@ service stays the only judge of validity; units are always shown next to numbers
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,8 @@ from PySide6.QtWidgets import (
 from ..domain import choices
 from ..domain.present import batch_label
 from ..domain.state import CaseState
-from ..domain.template import FieldSpec
+from ..domain.template import FieldSpec, StepSpec
+from ..domain.values import asked_fields
 from .names import name
 from .widgets import MIN_TARGET, FlowLayout, TextButton
 
@@ -50,7 +52,8 @@ class FieldInput(QWidget):
         # True once the nurse has answered this field herself: her answer is kept when the form is
         # shown again; an untouched field follows the case (the newest batch, a new team member).
         self.touched = False
-        self.label = QLabel(spec.label + ("" if spec.required or spec.required_if else "  (optional)"))
+        required = spec.required or spec.controls or spec.required_with
+        self.label = QLabel(spec.label + ("" if required else "  (optional)"))
         self.label.setWordWrap(True)
         self.label.setProperty("role", "field_label")
         if spec.help:
@@ -216,7 +219,7 @@ class NumberInput(FieldInput):
 
 
 class TextInput(FieldInput):
-    """Free text or a date (YYYY-MM-DD)."""
+    """Free text, a date (YYYY-MM-DD) or a date and time (YYYY-MM-DD HH:MM, the room's local time)."""
 
     def __init__(self, spec: FieldSpec, object_name: str, context: str, parent: QWidget | None = None) -> None:
         super().__init__(spec, object_name, context, parent)
@@ -227,6 +230,9 @@ class TextInput(FieldInput):
             self.edit.setValidator(QRegularExpressionValidator(DATE_RE, self.edit))
             self.edit.setPlaceholderText("YYYY-MM-DD")
             self.edit.setFixedWidth(200)
+        elif spec.type == "datetime":
+            self.edit.setPlaceholderText("YYYY-MM-DD HH:MM")
+            self.edit.setFixedWidth(260)
         else:
             self.edit.setMinimumWidth(240)
             self.edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -235,9 +241,18 @@ class TextInput(FieldInput):
         self._row(self.edit)
 
     def value(self) -> Any:
-        return self.edit.text().strip() or None
+        text = self.edit.text().strip() or None
+        if text is None or self.spec.type != "datetime":
+            return text
+        try:  # typed in the room's local time; stored with its offset (a wrong one is refused by name)
+            return datetime.strptime(text, "%Y-%m-%d %H:%M").astimezone().isoformat()
+        except ValueError:
+            return text
 
     def set_value(self, value: Any) -> None:
+        if self.spec.type == "datetime" and isinstance(value, str):
+            with contextlib.suppress(ValueError):  # not a moment: shown as it is, refused by name on save
+                value = datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M")
         self.edit.setText("" if value is None else str(value))
 
 
@@ -295,8 +310,7 @@ class ComboInput(FieldInput):
             layout.addLayout(below)
             self.sync(state, now)
         else:
-            products = state.catalogue.cements if spec.catalogue == "cement" else state.catalogue.balloons
-            for product in products:
+            for product in state.catalogue.entries(spec.catalogue or ""):
                 self.combo.addItem(product.name, product.id)
             self.combo.setCurrentIndex(-1)
         self.combo.currentIndexChanged.connect(self.changed)
@@ -397,13 +411,14 @@ class StaffInput(FieldInput):
             button.setChecked(button.text() in chosen)
 
 
-def show_dependents(inputs: dict[str, FieldInput]) -> None:
-    """A field with required_if shows only after the answer that makes it relevant (biopsy taken: side,
-    container...; antibiotic not given: the reason)."""
-    for widget in inputs.values():
-        control = widget.spec.required_if
-        if control is not None and control in inputs:
-            widget.setHidden(inputs[control].value() is not widget.spec.required_when)
+def show_dependents(inputs: dict[str, FieldInput], state: CaseState, spec: StepSpec) -> None:
+    """Show exactly the fields the domain asks for these answers (`values.asked_fields`): biopsy taken
+    shows side and container, a tip not confirmed on either view asks why, the dose fields follow the
+    imaging chosen."""
+    answers = {field_id: widget.value() for field_id, widget in inputs.items()}
+    asked = asked_fields(state, spec, answers)
+    for field_id, widget in inputs.items():
+        widget.setHidden(field_id not in asked)
 
 
 def make_input(spec: FieldSpec, object_name: str, context: str, state: CaseState, now: datetime) -> FieldInput:

@@ -1,4 +1,6 @@
-"""The new-case form: patient, procedure, levels and sides on a spine map, indication, team, screen.
+"""The new-case form: patient (with weight), procedure, levels and sides on a spine map, indication,
+team, contraindication screen and coverage evidence. Labs are not asked here: INR and platelets are
+recorded once, with their draw time, in the pre-procedure checks (SPEC §5).
 
 Warnings (decision): once `start_case` has stored the case, the form's second page lists the
 case's pending warnings (contraindication screen, level count and range). Each needs its own tap,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -28,10 +31,14 @@ from PySide6.QtWidgets import (
 from ..domain.errors import Refusal
 from ..domain.present import local_time
 from ..domain.setup import (
+    COVERAGE,
+    COVERAGE_LABELS,
     INDICATION_LABELS,
     INDICATIONS,
     PROCEDURE_LABELS,
     PROCEDURES,
+    REMISSION,
+    REMISSION_LABELS,
     SCREEN_FLAGS,
     SEXES,
 )
@@ -42,6 +49,7 @@ from .ports import RoomService
 from .spine_map import SpineMap, parse_levels
 from .widgets import BigButton, MessageLabel
 
+_COVERAGE_UNITS = {"score": "/10", "percent": "%"}
 TEAM = (
     ("operator", "operator", "Operator"),
     ("nurse", "nurse", "Circulating nurse"),
@@ -132,6 +140,7 @@ class NewCaseForm(QWidget):
         self.mrn = text_input("newcase.mrn", "Medical record number")
         self.dob = text_input("newcase.date_of_birth", "Date of birth", placeholder="YYYY-MM-DD", numeric=True)
         self.sex = ToggleGroup("newcase.sex", "Sex", [(s, s.capitalize()) for s in SEXES], columns=2)
+        self.weight = text_input("newcase.weight_kg", "Weight", placeholder="e.g. 68", numeric=True)
         for field, caption, widget in (
             ("patient_name", "Patient name", self.patient_name),
             ("mrn", "MRN", self.mrn),
@@ -139,6 +148,7 @@ class NewCaseForm(QWidget):
             ("sex", "Sex", self.sex),
         ):
             self._field(box, field, caption, widget)
+        self._field(box, "weight_kg", "Weight (drug maxima and doses use it)", self.weight, "kg")
         procedure, box = self._card("Procedure and indication")
         self.procedure = ToggleGroup("newcase.procedure", "Procedure", [(p, p.capitalize()) for p in PROCEDURES])
         for value, button in self.procedure.buttons.items():
@@ -147,7 +157,25 @@ class NewCaseForm(QWidget):
         short = [(i, i.capitalize()) for i in INDICATIONS]
         self.indication = ToggleGroup("newcase.indication", "Indication", short, columns=2)
         self.indication.changed.connect(self._suggest)
+        self.indication.changed.connect(self._show_indication_details)
         self._field(box, "indication", "Indication", self.indication)
+        self.remission = ToggleGroup(
+            "newcase.myeloma_remission", "Myeloma status", [(r, REMISSION_LABELS[r].capitalize()) for r in REMISSION]
+        )
+        self.remission.changed.connect(self._suggest)
+        self.remission_box = QWidget()
+        remission_box = QVBoxLayout(self.remission_box)
+        remission_box.setContentsMargins(0, 0, 0, 0)
+        self._field(remission_box, "myeloma_remission", "Myeloma: remission status", self.remission)
+        box.addWidget(self.remission_box)
+        self.primary = text_input("newcase.primary_neoplasm", "Primary neoplasm code", placeholder="e.g. C50.911")
+        self.primary.textEdited.connect(lambda _t: self._suggest())
+        self.primary_box = QWidget()
+        primary_box = QVBoxLayout(self.primary_box)
+        primary_box.setContentsMargins(0, 0, 0, 0)
+        self._field(primary_box, "primary_neoplasm", "Metastatic: primary neoplasm (ICD-10-CM, if known)", self.primary)
+        box.addWidget(self.primary_box)
+        self._show_indication_details()
         self.detail = text_input("newcase.indication_detail", "Indication details", placeholder="Optional")
         self._field(box, "indication_detail", "Indication details", self.detail)
         self.icd10 = text_input("newcase.icd10", "ICD-10 codes", placeholder="e.g. M80.08XA")
@@ -202,10 +230,20 @@ class NewCaseForm(QWidget):
         all_no = BigButton("All unanswered: No", "newcase.screen.all_no")
         all_no.clicked.connect(self._all_no)
         box.addWidget(all_no)
-        self.inr = text_input("newcase.inr", "INR", placeholder="e.g. 1.1", numeric=True)
-        self.platelets = text_input("newcase.platelets", "Platelets", placeholder="e.g. 210", numeric=True)
-        self._field(box, "inr", "INR (if measured)", self.inr, "ratio")
-        self._field(box, "platelets", "Platelets (if measured)", self.platelets, "×10⁹/L")
+        box.addWidget(label("INR and platelets are recorded in the pre-procedure checks, with the draw time.", "muted"))
+        box.addWidget(label("Coverage evidence", "section"))
+        self.coverage_choices: dict[str, ToggleGroup] = {}
+        self.coverage_numbers: dict[str, QLineEdit] = {}
+        for key, (caption, kind) in COVERAGE.items():
+            if isinstance(kind, tuple):
+                choices = [(v, COVERAGE_LABELS[v].capitalize()) for v in kind]
+                group = ToggleGroup(f"newcase.coverage.{key}", caption, choices, columns=2)
+                self._field(box, key, caption, group)
+                self.coverage_choices[key] = group
+            else:
+                edit = text_input(f"newcase.coverage.{key}", caption, placeholder="0–10" if kind == "score" else "%")
+                self._field(box, key, caption, edit, _COVERAGE_UNITS[kind])
+                self.coverage_numbers[key] = edit
         return screen
 
     def _build_warnings_page(self) -> QWidget:
@@ -246,12 +284,22 @@ class NewCaseForm(QWidget):
             self.detail,
             self.icd10,
             self.levels_text,
-            self.inr,
-            self.platelets,
+            self.weight,
+            self.primary,
         ):
             edit.clear()
-        for group in (self.sex, self.procedure, self.indication, *self.screen.values()):
+        for edit in self.coverage_numbers.values():
+            edit.clear()
+        for group in (
+            self.sex,
+            self.procedure,
+            self.indication,
+            self.remission,
+            *self.screen.values(),
+            *self.coverage_choices.values(),
+        ):
             group.set_value(None)
+        self._show_indication_details()
         for combo in self.team.values():
             combo.set_text("")
             combo.refresh()
@@ -278,16 +326,33 @@ class NewCaseForm(QWidget):
         self.levels_summary.setText(f"Planned: {self.spine.summary()}")
         self._suggest()
 
+    def _show_indication_details(self, *_args: object) -> None:
+        """The myeloma status and the metastasis' primary are asked only for those indications."""
+        indication = self.indication.value()
+        self.remission_box.setVisible(indication == "myeloma")
+        self.primary_box.setVisible(indication == "metastatic")
+
     def _suggest(self, *_args, force: bool = False) -> None:
         """Fill the ICD-10 codes from the indication and levels, unless the codes were typed by hand."""
         indication, levels = self.indication.value(), [p["level"] for p in self.spine.plan()]
         if not indication or not levels:
             self.icd_hint.setText("Choose the indication and levels for a suggestion.")
             return
-        codes = self.service.site.coding.suggest_icd10(indication, levels)
-        self.icd_hint.setText(f"{INDICATION_LABELS[indication]}. Suggested: " + "; ".join(f"{c} {d}" for c, d in codes))
+        try:
+            codes = self.service.site.coding.diagnosis_codes(
+                indication,
+                levels,
+                remission=self.remission.value() if indication == "myeloma" else None,
+                primary_neoplasm=(self.primary.text().strip() or None) if indication == "metastatic" else None,
+            )
+        except Refusal as exc:
+            self.icd_hint.setText(f"{INDICATION_LABELS[indication]}: {exc.message}")
+            return
+        self.icd_hint.setText(
+            f"{INDICATION_LABELS[indication]}. Suggested: " + "; ".join(f"{c.code} {c.description}" for c in codes)
+        )
         if force or not self._icd_edited:
-            self.icd10.setText(", ".join(code for code, _ in codes))
+            self.icd10.setText(", ".join(c.code for c in codes))
             self._icd_edited = False
 
     def _collect(self) -> dict:
@@ -302,6 +367,7 @@ class NewCaseForm(QWidget):
                 ("indication", self.indication.value()),
                 ("operator", self.team["operator"].text()),
                 ("nurse", self.team["nurse"].text()),
+                ("weight_kg", self.weight.text().strip()),
             )
             if not value
         ]
@@ -309,8 +375,10 @@ class NewCaseForm(QWidget):
         if missing:
             raise ExceptionGroup("missing answers", missing)
         screen: dict = {flag: group.value() == "yes" for flag, group in self.screen.items()}
-        screen["inr"] = number(self.inr.text(), "inr", "ratio")
-        screen["platelets"] = number(self.platelets.text(), "platelets", "×10⁹/L")
+        coverage: dict = {key: group.value() for key, group in self.coverage_choices.items()}
+        for key, edit in self.coverage_numbers.items():
+            coverage[key] = number(edit.text(), key, _COVERAGE_UNITS[str(COVERAGE[key][1])])
+        indication = self.indication.value()
         assistants = [a.strip() for a in self.team["assistants"].text().split(",") if a.strip()]
         return {
             "patient": {
@@ -318,6 +386,7 @@ class NewCaseForm(QWidget):
                 "mrn": self.mrn.text(),
                 "date_of_birth": self.dob.text().strip() or None,
                 "sex": self.sex.value() or "unknown",
+                "weight_kg": number(self.weight.text(), "weight_kg", "kg"),
             },
             "procedure": self.procedure.value(),
             "levels": self.spine.plan(),
@@ -331,6 +400,9 @@ class NewCaseForm(QWidget):
                 "assistants": assistants,
             },
             "screen": screen,
+            "coverage": coverage,
+            "myeloma_remission": (self.remission.value() or "") if indication == "myeloma" else "",
+            "primary_neoplasm": self.primary.text().strip() if indication == "metastatic" else "",
         }
 
     def _start(self) -> None:

@@ -27,7 +27,7 @@ from ..domain.changes import Changes
 from ..domain.present import ROLE_LABELS, local_datetime
 from ..domain.setup import INDICATION_LABELS
 from ..domain.state import PENDING
-from ..service import DEFAULT_MEANING, MEANINGS
+from ..service import DEFAULT_MEANING, MEANINGS_BY_ROLE
 from .case_events import CaseEvents
 from .forms import GAP, FieldErrors, LineList, StaffCombo, label, number, say, scrolling, text_input
 from .names import name
@@ -131,7 +131,10 @@ class SignatureRow(QFrame):
         self.who = StaffCombo(service, role, f"{prefix}.name", f"{ROLE_LABELS[role]}: printed name")
         self.who.editTextChanged.connect(lambda _t: self._show_pin())
         self.meaning = _combo(
-            f"{prefix}.meaning", f"{ROLE_LABELS[role]}: meaning of the signature", MEANINGS, editable=False
+            f"{prefix}.meaning",
+            f"{ROLE_LABELS[role]}: meaning of the signature",
+            MEANINGS_BY_ROLE[role],
+            editable=False,
         )
         self.pin = text_input(f"{prefix}.pin", f"{ROLE_LABELS[role]}: PIN", placeholder="PIN", numeric=True)
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
@@ -150,6 +153,8 @@ class SignatureRow(QFrame):
             cells[field].setLayout(cell)
         self.pin_cell = cells["pin"]
         form.addWidget(cells["name"])
+        if role == "operator":
+            form.addWidget(self._build_codes(prefix))
         row = QHBoxLayout()
         row.addWidget(cells["meaning"], 1)
         row.addWidget(cells["pin"], 1)
@@ -160,18 +165,71 @@ class SignatureRow(QFrame):
         form.addWidget(self.message)
         box.addWidget(self.form)
 
+    def _build_codes(self, prefix: str) -> QWidget:
+        """The operator confirms the codes with the signature (SPEC §7.4): suggested, editable."""
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(label("Codes to confirm with your signature (suggested, editable)", "field_label"))
+        self.codes_hint = label("", "muted")
+        name(self.codes_hint, f"{prefix}.codes.hint", "Suggested codes and their descriptions")
+        self.codes_hint.setWordWrap(True)
+        column.addWidget(self.codes_hint)
+        self.cpt = text_input(f"{prefix}.codes.cpt", "Procedure codes (CPT)", placeholder="e.g. 22513, +22515")
+        self.icd10 = text_input(f"{prefix}.codes.icd10", "Diagnosis codes (ICD-10-CM)", placeholder="e.g. M80.08XA")
+        for caption, widget in (("CPT", self.cpt), ("ICD-10-CM", self.icd10)):
+            row = QHBoxLayout()
+            row.addWidget(label(caption, buddy=widget))
+            row.addWidget(widget, 1)
+            column.addLayout(row)
+        column.addWidget(self.errors.add("codes", "Codes", self.cpt, MessageLabel(f"{prefix}.codes.error")))
+        return box
+
+    def codes(self) -> dict[str, list[str]]:
+        return {
+            "cpt": [c for c in self.cpt.text().replace(";", ",").split(",") if c.strip()],
+            "icd10": [c for c in self.icd10.text().replace(";", ",").split(",") if c.strip()],
+        }
+
     def load(self, state, blockers: list[str]) -> None:
         """Show the stored signature, or the form with today's signer proposed and the blockers."""
         signature = state.facts.signature(self.role)
         self.form.setVisible(signature is None)
         if signature is not None:
             v = signature.values
+            codes = v.get("codes") if isinstance(v.get("codes"), dict) else None
+            confirmed = (
+                f"; codes confirmed: {', '.join(codes.get('cpt', []))} / {', '.join(codes.get('icd10', []))}"
+                if codes
+                else ""
+            )
             self.done.setText(
                 f"Signed by {v['name']} ({ROLE_LABELS[self.role]}), meaning: {v['meaning']}, "
-                f"{local_datetime(signature.recorded_time)}"
+                f"{local_datetime(signature.recorded_time)}{confirmed}"
             )
             return
-        self.done.setText("Not signed yet.")
+        voided = [s for s in state.signatures if s.values.get("role") == self.role and s.seq in state.facts.voided]
+        if voided:
+            change = state.facts.voided[voided[-1].seq]
+            self.done.setText(
+                f"Signature of {local_datetime(voided[-1].recorded_time)} voided: the record changed after it "
+                f"(#{change.seq}, {local_datetime(change.recorded_time)}). Sign again."
+            )
+        else:
+            self.done.setText("Not signed yet.")
+        if self.role == "operator":
+            suggested = self.service.suggested_codes(state.case_id)
+            if not self.cpt.text():
+                self.cpt.setText(", ".join(suggested["cpt"]))
+            if not self.icd10.text():
+                self.icd10.setText(", ".join(suggested["icd10"]))
+            lines = [
+                f"{'+' if line.add_on else ''}{line.code} {line.description}"
+                + (f" ({line.levels and ', '.join(line.levels)}; modifier {line.modifier})" if line.modifier else "")
+                for line in state.facts.cpt_lines()
+            ]
+            lines += [f"{code.code} {code.description}" for code in state.facts.icd10_codes()]
+            self.codes_hint.setText("Suggested: " + "; ".join(lines))
         if not self.who.text():
             self.who.set_text(current_team(state)[self.role])
         self.meaning.setCurrentText(DEFAULT_MEANING[self.role])
@@ -243,7 +301,12 @@ class SignOffPanel(QWidget):
         self.findings_message = MessageLabel("signoff.findings.message")
         self.findings_errors = FieldErrors(self.findings_message)
         self.findings = TextArea("signoff.findings", "Findings", "What was found and done")
-        self.complications = TextArea("signoff.complications", "Complications", "None, or describe", 64)
+        self.complications = TextArea(
+            "signoff.complications", "Complications", "Required: type 'none', or describe them", 64
+        )
+        self.recorded = label("", "warning")
+        name(self.recorded, "signoff.complications.recorded", "Complications recorded during the procedure")
+        self.recorded.setWordWrap(True)
         self.ebl = text_input("signoff.ebl_ml", "Estimated blood loss in mL", placeholder="e.g. 5", numeric=True)
         self.condition = _combo("signoff.condition", "Condition", CONDITIONS)
         self.disposition = _combo("signoff.disposition", "Disposition", DISPOSITIONS)
@@ -264,6 +327,8 @@ class SignOffPanel(QWidget):
                 row.addWidget(label(unit, "unit"))
             box.addLayout(row)
             box.addWidget(self.findings_errors.add(field, caption, widget, MessageLabel(f"signoff.{field}.error")))
+            if field == "findings":
+                box.addWidget(self.recorded)
         self.save = BigButton("Save findings", "signoff.save_findings", primary=True)
         self.save.clicked.connect(self._save_findings)
         box.addWidget(self.save)
@@ -337,6 +402,13 @@ class SignOffPanel(QWidget):
     def _refresh(self) -> None:
         """Re-read the case: signatures, blockers, lock (widgets hold no truth)."""
         state = self.service.state(self.case_id)
+        required = state.facts.complications_required()
+        self.recorded.setText(
+            "Recorded during the procedure, to describe under Complications: " + "; ".join(required) + "."
+            if required
+            else ""
+        )
+        self.recorded.setVisible(bool(required))
         for role, row in self.rows.items():
             row.who.refresh()
             row.load(state, self._blockers(state, role))
@@ -364,6 +436,9 @@ class SignOffPanel(QWidget):
     def _blockers(self, state, role: str) -> list[str]:
         """Why the service would refuse this signature now, in the words the nurse needs."""
         found = []
+        checks = [i.label for i in state.instances if i.spec.who_check and i.status != "done"]
+        if checks:
+            found.append(f"WHO check not completed: {checks[0]}.")
         if role == "nurse":
             pending = [i.label for i in state.instances if i.status == PENDING]
             if pending:
@@ -377,6 +452,8 @@ class SignOffPanel(QWidget):
                 found.append("The nurse signs first.")
             if state.findings is None:
                 found.append("Save the findings first.")
+            elif state.facts.complications_required() and state.findings.values.get("complications") == "none":
+                found.append("The record shows a complication: describe it in the findings.")
         return found
 
     # -- use cases -----------------------------------------------------------------------------
@@ -404,9 +481,15 @@ class SignOffPanel(QWidget):
     def _sign(self, role: str) -> None:
         case_id, row = self.case_id, self.rows[role]
         pin = row.take_pin()
+        codes = row.codes() if role == "operator" else None
         state = self.events.run_use_case(
             lambda: self.service.sign(
-                case_id=case_id, name=row.who.text(), role=role, meaning=row.meaning.currentText(), pin=pin
+                case_id=case_id,
+                name=row.who.text(),
+                role=role,
+                meaning=row.meaning.currentText(),
+                pin=pin,
+                **({"codes": codes} if codes is not None else {}),
             ),
             row.errors,
             self,

@@ -79,8 +79,13 @@ class StepEditor(QWidget):
         self.help.setProperty("role", "muted")
         self.go_current = TextButton("Go to current step", "go_current")
         self.go_current.clicked.connect(self.current_requested)
+        self.plan_button = TextButton("Plan changed…", "change_plan")
+        self.plan_button.clicked.connect(self._open_plan)
+        self.withdraw_button = TextButton("Withdraw change of plan…", "withdraw_plan")
+        self.withdraw_button.clicked.connect(lambda: self.panels.open(self.panels.withdraw_plan))
         under.addWidget(self.help, 1)
-        under.addWidget(self.go_current, 0, Qt.AlignmentFlag.AlignTop)
+        for button in (self.plan_button, self.withdraw_button, self.go_current):
+            under.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(under)
         self.gate = GatePanel()
         self.gate.override_requested.connect(lambda: self.panels.open_override([], self.gate.message.text()))
@@ -96,6 +101,8 @@ class StepEditor(QWidget):
         p.correction.confirmed.connect(self._correct)
         p.correction.cancelled.connect(self._cancel_correction)
         p.late_toggle.toggled.connect(self._toggle_late)
+        p.plan.confirmed.connect(lambda outcome, why: self._run(lambda: model.change_plan(outcome, why)))
+        p.withdraw_plan.confirmed.connect(lambda why: self._run(lambda: model.withdraw_plan_change(why)))
 
     def _body(self) -> QScrollArea:
         """Fields, then any open panel, then the history: all scroll, so nothing is ever squeezed."""
@@ -109,7 +116,16 @@ class StepEditor(QWidget):
         outer.setContentsMargins(0, 0, 8, 0)
         outer.setSpacing(12)
         p = self.panels
-        for widget in (p.override, self.form, p.late, p.not_applicable, p.correction, p.retraction):
+        for widget in (
+            p.override,
+            self.form,
+            p.late,
+            p.not_applicable,
+            p.correction,
+            p.retraction,
+            p.plan,
+            p.withdraw_plan,
+        ):
             outer.addWidget(widget)
         self.history = QLabel()
         name(self.history, "step_history", "What was recorded for this step")
@@ -142,6 +158,8 @@ class StepEditor(QWidget):
             Action.CORRECT: self.correct_button,
             Action.RETRACT: self.retract_button,
             Action.GO_CURRENT: self.go_current,
+            Action.CHANGE_PLAN: self.plan_button,
+            Action.WITHDRAW_PLAN: self.withdraw_button,
         }
         return row
 
@@ -196,6 +214,9 @@ class StepEditor(QWidget):
         verbs = {"Done": self.primary, "Not applicable": self.na_button, "Correct": self.correct_button}
         for verb, button in {**verbs, "Retract": self.retract_button}.items():
             button.setAccessibleName(f"{verb}: {view.title}")
+        if view.level:
+            self.plan_button.setText(f"Plan changed at {view.level}…")
+            self.plan_button.setAccessibleName(f"Record a change of plan at {view.level}: converted or abandoned")
         if view.message:
             self.message.show_message(view.message, "info")
 
@@ -263,6 +284,12 @@ class StepEditor(QWidget):
         when, _late = self.panels.clinical_time(self.service.clock.now())
         values = self.form.values()
         self._run(lambda: self.model.correct(values, reason, when))
+
+    def _open_plan(self) -> None:
+        level = self.model.key[1] if self.model.key else None
+        if level is not None:
+            self.panels.plan.open_for(level, self.model.plan_choices())
+            reveal_when_laid_out(self.scroll, self.panels.plan)
 
     def _toggle_late(self, on: bool) -> None:
         if not on:

@@ -9,6 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ..domain.state import CaseState, StepInstance
+from ..domain.template import StepSpec
 from .field_inputs import FieldInput, make_input, show_dependents
 from .names import field_name
 
@@ -21,6 +22,8 @@ class StepForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.inputs: dict[str, FieldInput] = {}
+        self._state: CaseState | None = None
+        self._spec: StepSpec | None = None
         self.rows = QVBoxLayout(self)
         self.rows.setContentsMargins(0, 0, 0, 0)
         self.rows.setSpacing(14)
@@ -28,16 +31,21 @@ class StepForm(QWidget):
     def fill(self, state: CaseState, inst: StepInstance, values: dict[str, Any], now: datetime) -> None:
         """One input per field of the step, `values` put in (and marked as the nurse's own answers)."""
         self.clear()
+        self._state, self._spec = state, inst.spec
         for spec in inst.spec.fields:
             widget = make_input(spec, field_name(inst.spec.id, inst.level, inst.side, spec.id), inst.label, state, now)
             if spec.id in values:
                 widget.set_value(values[spec.id])
-            widget.changed.connect(lambda: show_dependents(self.inputs))
+            widget.changed.connect(self._show_asked)
             widget.action_requested.connect(self.batch_requested)
             self.inputs[spec.id] = widget
             self.rows.addWidget(widget)
             widget.show()  # at once, not on the next event-loop turn: the form is usable immediately
-        show_dependents(self.inputs)
+        self._show_asked()
+
+    def _show_asked(self) -> None:
+        if self._state is not None and self._spec is not None:
+            show_dependents(self.inputs, self._state, self._spec)
 
     def mark_answered(self, field_ids: list[str]) -> None:
         for field_id in field_ids:
@@ -57,7 +65,8 @@ class StepForm(QWidget):
         ending a working time) without losing what the nurse has answered."""
         for widget in self.inputs.values():
             widget.sync(state, now)
-        show_dependents(self.inputs)
+        self._state = state
+        self._show_asked()
 
     def answers(self) -> dict[str, Any]:
         """The values the nurse gave herself (not the ones the form proposed)."""

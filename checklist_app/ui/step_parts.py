@@ -7,7 +7,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QTime, Signal
-from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QTimeEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..domain.chronology import LATE_REASONS
 from ..domain.events import Event
@@ -49,6 +58,82 @@ class GatePanel(QFrame):
         self.message.setAccessibleDescription(text)
         self.override.setAccessibleName(f"Override hard stop with a reason: {'; '.join(g.message for g in gates)}")
         self.show()
+
+
+class PlanPanel(QFrame):
+    """A level's change of plan (SPEC §3): what changed (converted to vertebroplasty, abandoned) and why.
+
+    Inline, never modal; `confirmed(outcome, reason)` once both are given.
+    """
+
+    confirmed = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        name(self, "plan_panel", "Change of plan at this level")
+        self.setProperty("panel", "inline")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 12)
+        layout.setSpacing(8)
+        self.prompt = QLabel()
+        self.prompt.setWordWrap(True)
+        self.prompt.setProperty("role", "field_label")
+        layout.addWidget(self.prompt)
+        self.choices = QHBoxLayout()
+        layout.addLayout(self.choices)
+        self.group = QButtonGroup(self)
+        self.reason = QLineEdit()
+        name(self.reason, "plan_reason", "Why the plan changed")
+        self.reason.setPlaceholderText("Why (e.g. balloon did not hold pressure; pedicle too narrow)")
+        self.reason.setMaxLength(1000)
+        layout.addWidget(self.reason)
+        row = QHBoxLayout()
+        self.confirm = TextButton("Record the change of plan", "plan_confirm")
+        self.confirm.setProperty("role", "danger")
+        cancel = TextButton("Cancel", "plan_cancel")
+        cancel.clicked.connect(self.hide)
+        row.addWidget(self.confirm, 2)
+        row.addWidget(cancel, 1)
+        layout.addLayout(row)
+        self.reason.textChanged.connect(self._update)
+        self.confirm.clicked.connect(self._confirm)
+        self.hide()
+
+    def open_for(self, level: str, choices: list[tuple[str, str]]) -> None:
+        while self.choices.count():
+            widget = self.choices.takeAt(0).widget()
+            if widget is not None:
+                self.group.removeButton(widget)  # type: ignore[arg-type]
+                widget.deleteLater()
+        self.prompt.setText(
+            f"What changed at {level}? The steps it makes unnecessary stop being pending; the note and the "
+            "codes follow."
+        )
+        for value, text in choices:
+            button = TextButton(text, f"plan_choice.{value}")
+            button.setCheckable(True)
+            button.setProperty("value", value)
+            button.toggled.connect(self._update)
+            self.group.addButton(button)
+            self.choices.addWidget(button)
+        self.group.setExclusive(True)
+        if len(choices) == 1:
+            self.group.buttons()[0].setChecked(True)
+        self.reason.clear()
+        self._update()
+        self.show()
+
+    def _chosen(self) -> str | None:
+        button = self.group.checkedButton()
+        return str(button.property("value")) if button is not None else None
+
+    def _update(self, *_args: object) -> None:
+        self.confirm.setEnabled(self._chosen() is not None and bool(self.reason.text().strip()))
+
+    def _confirm(self) -> None:
+        chosen = self._chosen()
+        if chosen is not None and self.reason.text().strip():
+            self.confirmed.emit(chosen, self.reason.text().strip())
 
 
 class ClinicalTimePanel(QFrame):
@@ -153,6 +238,12 @@ class ReasonPanels:
         self.correction = ReasonPanel(
             "correction", "Change the values above, then give the reason for the correction:", "Save correction"
         )
+        self.plan = PlanPanel()
+        self.withdraw_plan = ReasonPanel(
+            "withdraw_plan",
+            "Why withdraw the change of plan? The level's steps become pending again; the change stays in the record.",
+            "Withdraw the change of plan",
+        )
         self.retraction = ReasonPanel(
             "retraction",
             "Why withdraw this entry? The step returns to pending; the entry stays in the record, struck through.",
@@ -164,7 +255,7 @@ class ReasonPanels:
         return (self.override, self.not_applicable, self.correction, self.retraction)
 
     def hide_all(self) -> None:
-        for panel in self.reasons:
+        for panel in (*self.reasons, self.plan, self.withdraw_plan):
             panel.hide()
         self.late_toggle.setChecked(False)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QListWidget, QPlainTextEdit
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QListWidget, QPlainTextEdit, QWidget
 
 from checklist_app.domain import events as ev
 from checklist_app.domain.errors import Refusal
@@ -38,12 +38,13 @@ def error(form, field: str) -> str:
     return label.text() if label.isVisibleTo(form) else ""
 
 
-def fill(form, *, screen_yes=(), levels="T12, L1 left", inr="1.1") -> None:
+def fill(form, *, screen_yes=(), levels="T12, L1 left", weight="58", coverage=True) -> None:
     """A complete, valid set-up as a nurse would enter it."""
     form.patient_name.setText("Nguyễn Thị Ánh O'Brien")
     form.mrn.setText("MRN-4711")
     form.dob.setText("1948-07-30")
     form.sex.buttons["female"].click()
+    form.weight.setText(weight)
     form.procedure.buttons["kyphoplasty"].click()
     form.levels_text.setText(levels)
     form.findChild(QAbstractButton, "newcase.levels_apply").click()
@@ -55,8 +56,11 @@ def fill(form, *, screen_yes=(), levels="T12, L1 left", inr="1.1") -> None:
     for flag in screen_yes:
         form.screen[flag].buttons["yes"].click()
     form.findChild(QAbstractButton, "newcase.screen.all_no").click()
-    form.inr.setText(inr)
-    form.platelets.setText("210")
+    if coverage:
+        form.coverage_numbers["pain_score"].setText("8")
+        form.coverage_numbers["height_loss_pct"].setText("35")
+        for key, answer in (("neuro_exam", "normal"), ("imaging", "mri_stir"), ("conservative_care", "failed")):
+            form.coverage_choices[key].buttons[answer].click()
 
 
 def test_every_control_is_named_and_big_enough(form):
@@ -65,7 +69,7 @@ def test_every_control_is_named_and_big_enough(form):
 
 def test_start_with_nothing_filled_names_every_missing_answer_and_stores_nothing(form, service):
     form.start.click()
-    for field in ("patient_name", "mrn", "procedure", "levels", "indication", "operator", "nurse"):
+    for field in ("patient_name", "mrn", "procedure", "levels", "indication", "operator", "nurse", "weight_kg"):
         assert "is required" in error(form, field), field
     assert "answer Yes or No" in error(form, "active_infection")
     assert "Patient name is required" in error(form, "patient_name")
@@ -84,10 +88,29 @@ def test_a_refusal_from_the_service_is_shown_next_to_its_field(form, service):
 
 
 def test_a_number_that_is_not_a_number_names_the_field(form, service):
-    fill(form, inr="high")
+    fill(form, weight="heavy")
     form.start.click()
-    assert error(form, "inr").startswith("INR")
+    assert error(form, "weight_kg").startswith("Weight")
     assert service.list_cases() == []
+
+
+def test_labs_are_not_asked_at_set_up(form):
+    """SPEC §5: INR and platelets are entered once, in the pre-procedure checks, with their draw time."""
+    assert form.findChild(QWidget, "newcase.inr") is None and form.findChild(QWidget, "newcase.platelets") is None
+
+
+def test_myeloma_asks_the_remission_status_and_codes_it(form, service, qtbot):
+    fill(form)
+    assert not form.remission_box.isVisibleTo(form) and not form.primary_box.isVisibleTo(form)
+    form.indication.buttons["myeloma"].click()
+    assert form.remission_box.isVisibleTo(form)
+    form.remission.buttons["in_remission"].click()
+    assert form.icd10.text() == "M84.58XA, C90.01"  # SPEC §7.4: the fracture first, then the neoplasm
+    with qtbot.waitSignal(form.case_started):
+        form.start.click()
+        if form.pages.currentIndex() == 1:
+            form.findChild(QAbstractButton, "newcase.warnings.later").click()
+    assert service.state(service.list_cases()[0].id).setup.myeloma_remission == "in_remission"
 
 
 def test_side_with_no_side_left_is_refused_by_the_levels_field(form, service):
@@ -111,6 +134,14 @@ def test_successful_start_stores_the_set_up_and_emits_the_case(form, service, qt
         "mrn": "MRN-4711",
         "date_of_birth": "1948-07-30",
         "sex": "female",
+        "weight_kg": 58.0,
+    }
+    assert setup["coverage"] == {
+        "pain_score": 8,
+        "neuro_exam": "normal",
+        "imaging": "mri_stir",
+        "height_loss_pct": 35.0,
+        "conservative_care": "failed",
     }
     assert setup["procedure"] == "kyphoplasty"
     assert setup["levels"] == [{"level": "T12", "sides": ["left", "right"]}, {"level": "L1", "sides": ["left"]}]
@@ -122,25 +153,25 @@ def test_successful_start_stores_the_set_up_and_emits_the_case(form, service, qt
         "anaesthesia": "Dr Gita Demo",
         "assistants": ["Dr Ben Demo", "Dr Cy Demo"],
     }
-    assert setup["screen"]["inr"] == 1.1 and setup["screen"]["platelets"] == 210.0
+    assert "inr" not in setup["screen"] and "platelets" not in setup["screen"]
     assert not any(setup["screen"][flag] for flag in form.screen)
     assert form.patient_name.text() == "" and form.pages.currentIndex() == 0  # fresh for the next case
 
 
 def test_warnings_are_acknowledged_inline_and_logged_before_the_case_opens(form, service, qtbot):
-    fill(form, screen_yes=("cement_allergy",), inr="1.8")
+    fill(form, screen_yes=("cement_allergy",), coverage=False)
     emitted = []
     form.case_started.connect(emitted.append)
     form.start.click()
     case_id = form.case_id
     assert emitted == [] and form.pages.currentIndex() == 1
     pending = [w.id for w in service.warnings(case_id, pending_only=True)]
-    assert pending == ["screen:cement_allergy", "lab:inr"]
+    assert pending == ["screen:cement_allergy", "coverage:incomplete"]
     form.findChild(QAbstractButton, "newcase.warning.screen:cement_allergy.acknowledge").click()
     assert emitted == []
     assert "1 left" in form.warnings_title.text()
     with qtbot.waitSignal(form.case_started):
-        form.findChild(QAbstractButton, "newcase.warning.lab:inr.acknowledge").click()
+        form.findChild(QAbstractButton, "newcase.warning.coverage:incomplete.acknowledge").click()
     assert emitted == [case_id]
     acks = [e for e in service.store.events(case_id) if e.kind == ev.WARNING_ACKNOWLEDGED]
     assert [a.values["warning"] for a in acks] == pending

@@ -52,8 +52,9 @@ def test_every_control_is_named_and_big_enough(panel, started):
 def test_panel_says_why_the_nurse_cannot_sign_yet(panel, service, started):
     panel.set_case(started)
     assert "step(s) still pending, first: Patient in room" in shown(panel, "signoff.nurse.message")
+    assert "WHO check not completed: WHO Sign In" in shown(panel, "signoff.nurse.message")
     panel.rows["nurse"].sign.click()
-    assert "still pending" in shown(panel, "signoff.nurse.message")
+    assert "WHO check 'WHO Sign In' is not completed" in shown(panel, "signoff.nurse.message")
     assert service.state(started).signatures == []
 
 
@@ -111,7 +112,13 @@ def test_nurse_signs_first_then_the_operator_with_the_pin(panel, service, comple
         operator.sign.click()
     state = service.state(completed)
     assert [s.values["role"] for s in state.signatures] == ["nurse", "operator"]
-    assert state.facts.signature("operator").values == {"name": OPERATOR, "role": "operator", "meaning": "approved"}
+    suggested = service.suggested_codes(completed)
+    assert state.facts.signature("operator").values == {
+        "name": OPERATOR,
+        "role": "operator",
+        "meaning": "author",  # SPEC §6: the operator signs as the author of the operative report
+        "codes": suggested,  # confirmed as offered (the fields were prefilled with the suggestion)
+    }
     assert state.facts.locked
 
 
@@ -154,6 +161,6 @@ def test_text_areas_follow_the_window_theme(panel, started, qtbot):
 
 def test_a_long_post_operative_diagnosis_shows_its_start(panel, service, completed):
     long_dx = "Osteoporotic compression fractures of T12 and L1 with partial height loss and no retropulsion M80.08XA"
-    service.record_findings(case_id=completed, findings="x", ebl_ml=5.0, postop_diagnosis=long_dx)
+    service.record_findings(case_id=completed, complications="none", findings="x", ebl_ml=5.0, postop_diagnosis=long_dx)
     panel.set_case(completed)
     assert panel.postop.cursorPosition() == 0

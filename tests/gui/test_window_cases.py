@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QAbstractButton
 
 from checklist_app.domain import events as ev
 from checklist_app.domain.choices import preselected
-from checklist_app.domain.timers import hardening_end
-from tests.conftest import STEP_VALUES, setup_kwargs
+from checklist_app.domain.timers import hardening_end, working_window
+from tests.conftest import STEP_VALUES, advance, setup_kwargs
 from tests.gui.window_helpers import click, complete, find, last_step_event, stored, type_text
 
 BIOPSY_TAKEN = {"taken": True, "side": "left", "container": "formalin_10", "label_read_back": True, "sent": True}
@@ -62,6 +62,9 @@ def run_every_step(qtbot, window, service, clock, case_id: str) -> None:
         if step == "cement_injection" and preselected(state, current.spec.field("batch"), clock.now()) is None:
             cement = service.catalogue.cements[0]
             scan_into_batch_panel(qtbot, window, f"01{cement.gtin}1729063010CM-42")
+            fresh = service.state(case_id)
+            clock.set(working_window(fresh, fresh.facts.batches[-1])[0])  # wait for the dough time
+            window.case_screen.tick()
         if step == "hardening_wait":
             clock.set(max(clock.now(), hardening_end(state, level)))
             window.case_screen.tick()
@@ -159,10 +162,11 @@ def test_not_applicable_needs_a_reason_and_is_stored_with_it(qtbot, window, serv
     assert service.state(started).instance("antibiotic").status == "not_applicable"
 
 
-def test_a_value_out_of_range_is_refused_with_the_limit_and_nothing_is_stored(qtbot, window, service, started):
+def test_a_value_out_of_range_is_refused_with_the_limit_and_nothing_is_stored(qtbot, window, service, clock, started):
+    advance(service, clock, started, "local_anesthetic")  # after the time-out: no hard stop holds it
     window.open_case(started)
     before = len(stored(service, started))
-    complete(qtbot, window, "local_anesthetic", "T12", values={"drug": "Lidocaine", "concentration": 5, "volume": 10})
+    complete(qtbot, window, "local_anesthetic", "T12", values={"drug": "lidocaine", "concentration": 5, "volume": 10})
     message = find(window, "step_message")
     assert message.isVisible() and "Not saved" in message.text() and "2 %" in message.text()
     assert len(stored(service, started)) == before
@@ -189,8 +193,8 @@ def test_signing_on_the_sign_off_page_makes_the_checklist_read_only(qtbot, windo
     for warning in service.warnings(started, pending_only=True):
         service.acknowledge_warning(case_id=started, warning_id=warning.id)
     service.sign(case_id=started, name="Nurse Dana Demo", role="nurse")
-    service.record_findings(case_id=started, findings="Good fill", ebl_ml=5.0)
-    service.sign(case_id=started, name="Dr Ada Demo", role="operator")
+    service.record_findings(case_id=started, complications="none", findings="Good fill", ebl_ml=5.0)
+    service.sign(case_id=started, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(started))
     window.case_events.announce(service.state(started))  # what the sign-off panel says after signing
     click(qtbot, window, "page.checklist")
     assert window.case_screen.editor.mode == "locked"

@@ -63,17 +63,17 @@ def test_correction_keeps_the_original_visible_and_struck_through(qtbot, window,
     select_row(qtbot, window, "local_anesthetic", "T12")
     click(qtbot, window, "correct")
     editor = window.case_screen.editor
-    assert editor.inputs["volume"].value() == 10  # the recorded values, ready to change
-    type_text(qtbot, window, "step.local_anesthetic.T12.all.field.volume", "8")
+    assert editor.inputs["volume"].value() == 8  # the recorded values, ready to change
+    type_text(qtbot, window, "step.local_anesthetic.T12.all.field.volume", "6")
     type_text(qtbot, window, "correction_reason", "Syringe read again")
     click(qtbot, window, "correction_confirm")
     correction = stored(service, started)[-1]
     assert (correction.kind, correction.ref, correction.reason) == (ev.CORRECTION, original.seq, "Syringe read again")
-    assert correction.values["volume"] == 8
-    assert stored(service, started)[original.seq - 1].values["volume"] == 10  # the original is untouched
+    assert correction.values["volume"] == 6
+    assert stored(service, started)[original.seq - 1].values["volume"] == 8  # the original is untouched
     history = find(window, "step_history").text()
-    assert f"<s>#{original.seq} Done" in history and "Volume: 10 mL" in history
-    assert f"#{correction.seq} Correction" in history and "Volume: 8 mL" in history
+    assert f"<s>#{original.seq} Done" in history and "Volume: 8 mL" in history
+    assert f"#{correction.seq} Correction" in history and "Volume: 6 mL" in history
     assert editor.key == ("local_anesthetic", "T12", None)  # stays on the corrected step
 
 

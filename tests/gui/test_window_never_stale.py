@@ -53,6 +53,9 @@ def test_a_batch_mixed_on_the_implants_page_while_the_injection_is_open_is_offer
     second = service.state(started).facts.batches[-1].seq
     assert chosen(window, "step.cement_injection.T12.left.field.batch") == second  # ...which offers the new batch
     assert "SECOND" in combo_items(window, "step.cement_injection.T12.left.field.batch")[0]
+    assert find(window, "primary_action").text() == "Locked"  # a batch just mixed is not ready to inject
+    clock.set(working_window(service.state(started), service.state(started).entry_for(second))[0])
+    window.case_screen.tick()
     fill(qtbot, window, {k: v for k, v in STEP_VALUES["cement_injection"].items() if k != "batch"})
     click(qtbot, window, "primary_action")
     assert last_step_event(service, started).values["batch"] == second

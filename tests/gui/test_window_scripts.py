@@ -47,7 +47,7 @@ def test_a_name_in_any_script_shows_with_the_bundled_fonts_and_no_missing_glyph(
 
 def test_case_header_shows_the_patient_name_in_its_script(qtbot, make_window, service):
     team = {"operator": NAMES["devanagari"], "nurse": NAMES["thai"], "anaesthesia": NAMES["korean"]}
-    patient = {"name": NAMES["arabic"], "mrn": "MRN12345", "date_of_birth": "1950-04-01"}
+    patient = {"name": NAMES["arabic"], "weight_kg": 70.0, "mrn": "MRN12345", "date_of_birth": "1950-04-01"}
     case_id = service.start_case(**setup_kwargs(patient=patient, team=team)).case_id
     window = make_window()
     window.open_case(case_id)

@@ -14,8 +14,8 @@ def finish_and_sign(service, clock, case_id) -> None:
     for warning in service.warnings(case_id, pending_only=True):
         service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
     service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
-    service.record_findings(case_id=case_id, findings="Good fill", ebl_ml=5.0)
-    service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+    service.record_findings(case_id=case_id, complications="none", findings="Good fill", ebl_ml=5.0)
+    service.sign(case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id))
 
 
 def test_todays_cases_are_listed_and_a_tap_opens_one(qtbot, make_window, service, clock):

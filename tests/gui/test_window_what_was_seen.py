@@ -16,8 +16,8 @@ def sign(service, case_id: str) -> None:
     for warning in service.warnings(case_id, pending_only=True):
         service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
     service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
-    service.record_findings(case_id=case_id, findings="Good fill", ebl_ml=5.0)
-    service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+    service.record_findings(case_id=case_id, complications="none", findings="Good fill", ebl_ml=5.0)
+    service.sign(case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id))
 
 
 def test_the_case_clock_stops_at_patient_out_of_room(qtbot, window, service, clock, started):

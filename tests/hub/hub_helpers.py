@@ -36,7 +36,7 @@ def rechained(events: list[Event]) -> list[Event]:
 def synthetic_case(case_id: str, count: int, start: datetime = START, kind: str = "step_done") -> list[Event]:
     """A long, valid chain (a case_started then `count - 1` plain events) for volume tests."""
     setup = {
-        "patient": {"name": "Synthetic Patient", "mrn": "SYN0001"},
+        "patient": {"name": "Synthetic Patient", "weight_kg": 70.0, "mrn": "SYN0001"},
         "procedure": "vertebroplasty",
         "levels": [{"level": "L2", "sides": ["left"]}],
     }

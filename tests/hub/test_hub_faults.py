@@ -145,8 +145,8 @@ def test_a_room_offline_for_a_week_catches_up_in_one_go(env, room_service):
             case_id = service.start_case(**setup_kwargs(procedure="vertebroplasty")).case_id
             advance(service, clock, case_id)
             service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
-            service.record_findings(case_id=case_id, findings="As planned", ebl_ml=5)
-            service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+            service.record_findings(case_id=case_id, complications="none", findings="As planned", ebl_ml=5)
+            service.sign(case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id))
     local = {row.id: service.store.events(row.id) for row in service.store.list_cases()}
 
     with env.hub("A") as hub:

@@ -192,8 +192,16 @@ def test_signatures_and_addenda_set_the_department_status(env, hub_a, room_servi
     advance(service, clock, case_id)
     steps = [
         ("nurse_signed", lambda: service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")),
-        ("nurse_signed", lambda: service.record_findings(case_id=case_id, findings="As planned", ebl_ml=5)),
-        ("signed", lambda: service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")),
+        (
+            "nurse_signed",
+            lambda: service.record_findings(case_id=case_id, complications="none", findings="As planned", ebl_ml=5),
+        ),
+        (
+            "signed",
+            lambda: service.sign(
+                case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id)
+            ),
+        ),
         ("amended", lambda: service.add_addendum(case_id=case_id, text="Late", reason="x", author="Dr Ada Demo")),
     ]
     for expected, act in steps:
@@ -225,6 +233,7 @@ def test_names_in_any_script_hash_the_same_on_the_hub_byte_for_byte(env, hub_a, 
     patient = {
         "name": "Ålba Ωμέγα Іванова 山田 花子 😀",
         "mrn": "ÄØ-0001",
+        "weight_kg": 70.0,
         "date_of_birth": "1950-04-01",
         "sex": "female",
     }

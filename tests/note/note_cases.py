@@ -78,8 +78,8 @@ def finish(service, clock, case_id: str, *, findings: dict, operator: str = "Dr 
     clock.advance(minutes=5)
     service.sign(case_id=case_id, name=service.state(case_id).current_nurse, role="nurse")
     clock.advance(minutes=20)
-    service.record_findings(case_id=case_id, **findings)
-    service.sign(case_id=case_id, name=operator, role="operator")
+    service.record_findings(case_id=case_id, **{"complications": "none", **findings})
+    service.sign(case_id=case_id, name=operator, role="operator", codes=service.suggested_codes(case_id))
 
 
 def build_kyphoplasty(
@@ -93,7 +93,13 @@ def build_kyphoplasty(
         "anaesthesia": "Dr Gita Demo",
         "assistants": [KYPHO["assistant"]],
     }
-    patient = {"name": KYPHO["patient"], "mrn": KYPHO["mrn"], "date_of_birth": "1948-02-29", "sex": "male"}
+    patient = {
+        "name": KYPHO["patient"],
+        "weight_kg": 70.0,
+        "mrn": KYPHO["mrn"],
+        "date_of_birth": "1948-02-29",
+        "sex": "male",
+    }
     kwargs = setup_kwargs(levels=levels, patient=patient, team=team, indication_detail=KYPHO["detail"])
     case_id = service.start_case(**kwargs).case_id
 
@@ -102,9 +108,9 @@ def build_kyphoplasty(
         return service.record_step(case_id=case_id, step=step, level=level, side=side, values=values, **extra)
 
     def before_time_out():
-        record("local_anesthetic", "T12")
+        record("local_anesthetic", "T12", override_reason=KYPHO["override"])
         clock.advance(minutes=1)
-        record("incision", "T12")
+        record("incision", "T12", override_reason=KYPHO["override"])
         clock.advance(minutes=2)
         record("cannula_placement", "T12", "left", override_reason=KYPHO["override"])
         clock.advance(minutes=1)
@@ -193,13 +199,13 @@ def build_vertebroplasty(service, clock) -> str:
     levels = [("T11", "right"), {"level": "L1", "sides": ["left", "right"]}]
     kwargs = setup_kwargs("vertebroplasty", levels, indication="metastatic", icd10=["C79.51", "M84.58XA"])
     case_id = service.start_case(**kwargs).case_id
-    leak = {"volume": 2.5, "stop_reason": "leak", "leak": "venous", "symptomatic": True}
+    leak = {"volume": 2.5, "stop_reason": "leak", "leak": ["venous"], "symptomatic": True}
     dose = {"fluoro_time": 12.5, "air_kerma": 5200.0, "kap": 80.0, "runs": 14}
     special = {
         ("antibiotic", None, None): lambda: record_default(
             service, clock, case_id, given=False, drug=None, dose=None, not_given_reason=VERTEBRO["no_antibiotic"]
         ),
-        ("imaging_setup", None, None): lambda: record_default(service, clock, case_id, modality="ct_guided"),
+        ("imaging_setup", None, None): lambda: record_default(service, clock, case_id, modality="single_c_arm"),
         ("anesthesia_start", None, None): lambda: record_default(service, clock, case_id, type="general"),
         ("cement_injection", "L1", "left"): lambda: record_default(service, clock, case_id, **leak),
         ("radiation_dose", None, None): lambda: record_default(service, clock, case_id, **dose),

@@ -46,7 +46,7 @@ FONT_OF = {
 def note_for(service, patient: str, staff: str, mrn: str = "TEST0001") -> bytes:
     """The note of a case started through the service for `patient`, with `staff` as operator and assistant."""
     team = {"operator": staff, "nurse": "Nurse Dana Demo", "anaesthesia": "Dr Gita Demo", "assistants": [staff]}
-    patient_fields = {"name": patient, "mrn": mrn, "date_of_birth": "1950-04-01", "sex": "female"}
+    patient_fields = {"name": patient, "weight_kg": 70.0, "mrn": mrn, "date_of_birth": "1950-04-01", "sex": "female"}
     case_id = service.start_case(**setup_kwargs(patient=patient_fields, team=team)).case_id
     return render_pdf(note_content(service.state(case_id)))
 
@@ -198,7 +198,7 @@ def test_invisible_format_characters_are_left_out_of_the_drawing():
 
 def test_names_in_several_scripts_render_to_the_same_bytes_whatever_was_printed_before(service):
     team = {"operator": NAMES["devanagari"], "nurse": NAMES["thai"], "anaesthesia": NAMES["korean"]}
-    patient = {"name": NAMES["arabic"], "mrn": "TEST0001", "date_of_birth": "1950-04-01"}
+    patient = {"name": NAMES["arabic"], "weight_kg": 70.0, "mrn": "TEST0001", "date_of_birth": "1950-04-01"}
     case_id = service.start_case(**setup_kwargs(patient=patient, team=team)).case_id
     content = note_content(service.state(case_id))
     first = render_pdf(content)

@@ -80,7 +80,7 @@ def small_case(tmp_path_factory):
         "anaesthesia": TEXTS["anaesthesia"],
         "assistants": [TEXTS["assistant"]],
     }
-    patient = {"name": TEXTS["patient"], "mrn": TEXTS["mrn"], "date_of_birth": "1950-04-01"}
+    patient = {"name": TEXTS["patient"], "weight_kg": 70.0, "mrn": TEXTS["mrn"], "date_of_birth": "1950-04-01"}
     kwargs = setup_kwargs(levels=[("L2", "left")], patient=patient, team=team, indication_detail=TEXTS["detail"])
     case_id = service.start_case(**kwargs).case_id
     walk(service, clock, case_id, _special(service, clock, case_id))
@@ -91,8 +91,9 @@ def small_case(tmp_path_factory):
 
 def _special(service, clock, case_id):
     def cannula_before_time_out():
-        service.record_step(case_id=case_id, step="local_anesthetic", level="L2", values=_local())
-        service.record_step(case_id=case_id, step="incision", level="L2")
+        why = TEXTS["override"]
+        service.record_step(case_id=case_id, step="local_anesthetic", level="L2", values=_local(), override_reason=why)
+        service.record_step(case_id=case_id, step="incision", level="L2", override_reason=why)
         values = {"approach": "transpedicular", "gauge": 11, "tip_ap": True, "tip_lateral": True}
         step = {"step": "cannula_placement", "level": "L2", "side": "left", "values": values}
         service.record_step(case_id=case_id, **step, override_reason=TEXTS["override"])
@@ -119,7 +120,7 @@ def _special(service, clock, case_id):
 
 
 def _local():
-    return {"drug": "Lidocaine", "concentration": 1.0, "volume": 10.0}
+    return {"drug": "lidocaine", "concentration": 1.0, "volume": 10.0}
 
 
 def _sign(service, clock, case_id):
@@ -135,7 +136,7 @@ def _sign(service, clock, case_id):
         disposition=TEXTS["disposition"],
         postop_diagnosis=TEXTS["postop"],
     )
-    service.sign(case_id=case_id, name=TEXTS["operator"], role="operator")
+    service.sign(case_id=case_id, name=TEXTS["operator"], role="operator", codes=service.suggested_codes(case_id))
     clock.advance(minutes=30)
     service.add_addendum(
         case_id=case_id, text=TEXTS["addendum"], reason=TEXTS["addendum_reason"], author=TEXTS["operator"]

@@ -320,9 +320,11 @@ def finish_case(service: ChecklistService, clock: FakeClock, case_id: str, rng: 
     if state.facts.signature("nurse") is None:
         service.sign(case_id=case_id, name=state.current_nurse, role="nurse")
     if state.findings is None:
-        service.record_findings(case_id=case_id, findings="Resumed after a restart.", ebl_ml=5.0)
+        service.record_findings(case_id=case_id, complications="none", findings="Resumed after a restart.", ebl_ml=5.0)
     if state.facts.signature("operator") is None:
-        service.sign(case_id=case_id, name=state.setup.team.operator, role="operator")
+        service.sign(
+            case_id=case_id, name=state.setup.team.operator, role="operator", codes=service.suggested_codes(case_id)
+        )
     return service.state(case_id)
 
 

@@ -54,7 +54,7 @@ def test_any_accepted_text_can_be_listed_shown_and_printed(
     LEDGER.add("inputs.service", 2)
     try:
         kwargs = setup_kwargs(levels=[("L2", "left")], indication_detail=detail)
-        kwargs["patient"] = {"name": name, "mrn": mrn, "sex": "other"}
+        kwargs["patient"] = {"name": name, "weight_kg": 70.0, "mrn": mrn, "sex": "other"}
         kwargs["team"] = {"operator": operator, "nurse": "Nurse Dana Demo"}
         case_id = service.start_case(**kwargs).case_id
         advance(service, clock, case_id, until="closure")

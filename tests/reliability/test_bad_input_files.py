@@ -138,7 +138,7 @@ def test_template_file_of_any_bytes_is_refused_naming_the_file(tmp_path_factory,
         (lambda d: d["steps"][2]["fields"][0].__setitem__("choices", 5), "allergies"),
         (lambda d: d["steps"][1]["fields"][0].__setitem__("required", "no"), "identity"),
         (lambda d: d["steps"][1].__setitem__("help", ["not", "text"]), "identity_consent"),
-        (lambda d: d["steps"][2]["fields"][3].__setitem__("required_if", ["anticoagulant"]), "anticoagulant_drug"),
+        (lambda d: d["steps"][2]["fields"][3].__setitem__("required_if", [5]), "anticoagulant_drug"),
     ],
     ids=[
         "fields_a_number",
@@ -148,7 +148,7 @@ def test_template_file_of_any_bytes_is_refused_naming_the_file(tmp_path_factory,
         "choices_number",
         "required_text",
         "help_a_list",
-        "required_if_a_list",
+        "required_if_a_list_of_numbers",
     ],
 )
 def test_template_with_a_wrongly_typed_key_is_refused_naming_file_and_step(change, fragment: str) -> None:

@@ -67,7 +67,7 @@ BAD_CALLS: dict[str, tuple[str, Callable[[ChecklistService, str], object]]] = {
             case_id=c,
             step="local_anesthetic",
             level="T12",
-            values={"drug": "Lidocaine", "concentration": 1.0, "volume": 10**400},
+            values={"drug": "lidocaine", "concentration": 1.0, "volume": 10**400},
         ),
     ),
     "override_gate_id_a_list": (
@@ -92,7 +92,10 @@ BAD_CALLS: dict[str, tuple[str, Callable[[ChecklistService, str], object]]] = {
             case_id=c, step="cannula_placement", gate="time_out", reason="x", level="T12", side="\ud800"
         ),
     ),
-    "warning_id_a_list": ("warning", lambda s, c: s.acknowledge_warning(case_id=c, warning_id=["lab:inr"])),
+    "warning_id_a_list": (
+        "warning",
+        lambda s, c: s.acknowledge_warning(case_id=c, warning_id=["screen:cement_allergy"]),
+    ),
     "alarm_id_a_dict": ("alarm", lambda s, c: s.acknowledge_alarm(case_id=c, alarm_id={})),
     "signing_role_a_list": ("role", lambda s, c: s.sign(case_id=c, name="Nurse Dana Demo", role=["nurse"])),
     "icd10_a_number": ("icd10", lambda s, c: s.start_case(**setup_kwargs(icd10=5))),
@@ -105,7 +108,7 @@ BAD_CALLS: dict[str, tuple[str, Callable[[ChecklistService, str], object]]] = {
     "date_of_birth_a_datetime": (
         "date_of_birth",
         lambda s, c: s.start_case(
-            **setup_kwargs(patient={"name": "A", "mrn": "1", "date_of_birth": datetime(2090, 1, 1)})
+            **setup_kwargs(patient={"name": "A", "weight_kg": 70.0, "mrn": "1", "date_of_birth": datetime(2090, 1, 1)})
         ),
     ),
     "patient_in_room_at_year_one_east_of_utc": (
@@ -129,7 +132,7 @@ BAD_CALLS: dict[str, tuple[str, Callable[[ChecklistService, str], object]]] = {
 def test_bad_argument_found_by_the_properties_is_refused_by_name(service: ChecklistService, bug: str) -> None:
     """Each of these raised TypeError, AttributeError, OverflowError, UnicodeEncodeError or StoreError."""
     field, call = BAD_CALLS[bug]
-    case_id = _in_room(service, service.start_case(**setup_kwargs(screen={"inr": 2.0})).case_id)
+    case_id = _in_room(service, service.start_case(**setup_kwargs(screen={"cement_allergy": True})).case_id)
     before = (len(service.store.events(case_id)), len(service.list_cases()))
     LEDGER.add("inputs.service")
     with pytest.raises(Refusal) as refused:

@@ -68,7 +68,7 @@ class Bench:
     def _prepare(self, kind: str) -> str:
         procedure = "vertebroplasty" if kind.endswith("vertebroplasty") else "kyphoplasty"
         service, clock = self.service, self.clock
-        extra = {"screen": {"inr": 2.0}, "levels": [("T3", "both")]} if kind == "warned" else {}
+        extra = {"screen": {"cement_allergy": True}, "levels": [("T3", "both")]} if kind == "warned" else {}
         case_id = service.start_case(**setup_kwargs(procedure, **extra)).case_id
         if kind.startswith("fresh"):
             return case_id
@@ -82,9 +82,9 @@ class Bench:
                 service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
         if kind in ("nurse_signed", "signed"):
             service.sign(case_id=case_id, name=service.state(case_id).current_nurse, role="nurse")
-            service.record_findings(case_id=case_id, findings="ok", ebl_ml=5.0)
+            service.record_findings(case_id=case_id, complications="none", findings="ok", ebl_ml=5.0)
         if kind == "signed":
-            service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+            service.sign(case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id))
         return case_id
 
 
@@ -254,14 +254,13 @@ def test_every_step_refuses_classic_bad_values_by_field(bench: Bench, procedure:
     for field_id in fields:
         for bad in CLASSIC_BAD:
             case_id = bench.case(kind)
-            where = (
-                next(i for i in bench.service.state(case_id).instances if i.spec.id == step)
-                if spec.repeat != "any"
-                else None
-            )
-            values = {**VALID.get(step, {}), field_id: bad}
-            kwargs = {"case_id": case_id, "step": step, "values": values}
-            kwargs |= {"level": where.level, "side": where.side} if where else {}
+            state = bench.service.state(case_id)
+            kwargs = {"case_id": case_id, "step": step, "values": {**VALID.get(step, {}), field_id: bad}}
+            if spec.on_demand:  # a level's change of plan: per planned level, no side
+                kwargs["level"] = state.setup.level_names[0]
+            elif spec.repeat != "any":
+                where = next(i for i in state.instances if i.spec.id == step)
+                kwargs |= {"level": where.level, "side": where.side}
             if attempt(bench, "record_step", kwargs, case_id):
                 bench.retire(kind)
 
@@ -294,7 +293,7 @@ def test_start_case_refuses_bad_set_up_clearly(bench: Bench, data: st.DataObject
     )
     screen = data.draw(
         maybe(
-            {"inr": 1.0},
+            {"pregnancy": False},
             st.one_of(anything, st.dictionaries(st.sampled_from(["inr", "platelets", "pregnancy", "x"]), anything)),
         )
     )
@@ -386,7 +385,7 @@ def test_override_gate_refuses_bad_input_clearly(bench: Bench, data: st.DataObje
 @given(data=st.data())
 def test_acknowledge_warning_refuses_bad_input_clearly(bench: Bench, data: st.DataObject) -> None:
     case_id = bench.case("warned")
-    pending = [w.id for w in bench.service.warnings(case_id, pending_only=True)] or ["lab:inr"]
+    pending = [w.id for w in bench.service.warnings(case_id, pending_only=True)] or ["screen:cement_allergy"]
     kwargs = {
         "case_id": data.draw(rarely_bad(case_id)),
         "warning_id": data.draw(maybe(data.draw(st.sampled_from(pending)), st.one_of(anything, texts))),

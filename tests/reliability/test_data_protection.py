@@ -159,14 +159,14 @@ def test_signature_with_pin_records_who_signed_but_never_the_pin(service: Checkl
 
 @pytest.fixture
 def signed(service: ChecklistService, clock) -> str:
-    case_id = service.start_case(**setup_kwargs(levels=[("L2", "left")], screen={"inr": 2.0})).case_id
+    case_id = service.start_case(**setup_kwargs(levels=[("L2", "left")], screen={"cement_allergy": True})).case_id
     advance(service, clock, case_id)
     for warning in service.warnings(case_id, pending_only=True):
         service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
     clock.advance(minutes=5)
     service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
-    service.record_findings(case_id=case_id, findings="Good fill", ebl_ml=5.0)
-    service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+    service.record_findings(case_id=case_id, complications="none", findings="Good fill", ebl_ml=5.0)
+    service.sign(case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id))
     return case_id
 
 
@@ -183,12 +183,14 @@ def _every_change(service: ChecklistService, case_id: str) -> dict[str, object]:
         "override_gate": lambda: service.override_gate(
             case_id=case_id, step="cannula_placement", gate="time_out", reason="x"
         ),
-        "acknowledge_warning": lambda: service.acknowledge_warning(case_id=case_id, warning_id="lab:inr"),
+        "acknowledge_warning": lambda: service.acknowledge_warning(case_id=case_id, warning_id="screen:cement_allergy"),
         "acknowledge_alarm": lambda: service.acknowledge_alarm(case_id=case_id, alarm_id="cement_ready:1"),
         "change_staff": lambda: service.change_staff(case_id=case_id, role="nurse", name="Nurse Eli Example"),
-        "record_findings": lambda: service.record_findings(case_id=case_id, findings="changed"),
+        "record_findings": lambda: service.record_findings(case_id=case_id, complications="none", findings="changed"),
         "sign_nurse": lambda: service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse"),
-        "sign_operator": lambda: service.sign(case_id=case_id, name="Dr Ada Demo", role="operator"),
+        "sign_operator": lambda: service.sign(
+            case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id)
+        ),
     }
 
 

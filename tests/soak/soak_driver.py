@@ -231,7 +231,13 @@ def run(db: Path, hours: float, step: float) -> dict:
     clock = FakeClock(START)
     service = ChecklistService(open_store(db), clock=clock)
     service.start_case(
-        patient={"name": "Soak Test-Patient", "mrn": "SOAK0001", "date_of_birth": "1948-05-06", "sex": "female"},
+        patient={
+            "name": "Soak Test-Patient",
+            "weight_kg": 70.0,
+            "mrn": "SOAK0001",
+            "date_of_birth": "1948-05-06",
+            "sex": "female",
+        },
         procedure="kyphoplasty",
         levels=LEVELS,
         indication="osteoporotic",

@@ -127,7 +127,7 @@ def signed_case(service, clock):
     for warning in service.warnings(case_id, pending_only=True):
         service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
     service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
-    service.record_findings(case_id=case_id, findings="Good fill", ebl_ml=5.0)
+    service.record_findings(case_id=case_id, complications="none", findings="Good fill", ebl_ml=5.0)
     return case_id
 
 
@@ -136,7 +136,9 @@ def test_the_operators_signature_enqueues_its_messages_in_the_same_transaction(d
     try:
         case_id = signed_case(service, clock)
         assert service.records.outbox() == []  # nothing before the signature
-        state = service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+        state = service.sign(
+            case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id)
+        )
         rows = service.records.outbox()
         assert [(r.channel, r.kind, r.upto_seq, r.status) for r in rows] == [
             ("mllp", "mdm", state.events[-1].seq, "waiting"),
@@ -155,7 +157,7 @@ def test_a_message_that_cannot_be_enqueued_leaves_no_event_either(db_path, clock
         case_id = signed_case(service, clock)  # the nurse's signature enqueued "the-same-key" once
         before = len(service.store.events(case_id))
         with pytest.raises(StoreError, match="already in the outbox"):
-            service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+            service.sign(case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id))
         assert len(service.store.events(case_id)) == before  # the signature rolled back with it
         assert not service.state(case_id).facts.locked
         assert len(service.records.outbox()) == 1

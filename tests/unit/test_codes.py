@@ -120,7 +120,7 @@ def test_every_suggestion_is_a_well_formed_icd10_code_with_a_description() -> No
     for indication in INDICATIONS:
         suggestions = suggest_icd10(indication, ["C7", "T12", "L1", "S1"])
         setup = build_setup(
-            patient={"name": "A", "mrn": "1"},
+            patient={"name": "A", "weight_kg": 70.0, "mrn": "1"},
             procedure="kyphoplasty",
             levels=[("L1", "both")],
             indication=indication,

@@ -68,13 +68,13 @@ def test_bad_setup_is_refused_naming_the_field(change, field):
 @pytest.mark.parametrize(
     ("patient", "field"),
     [
-        ({"name": "", "mrn": "1"}, "patient_name"),
-        ({"name": "A\x07B", "mrn": "1"}, "patient_name"),
-        ({"name": "x" * 201, "mrn": "1"}, "patient_name"),
-        ({"name": "Alba", "mrn": ""}, "mrn"),
-        ({"name": "Alba", "mrn": "1", "date_of_birth": "31/12/1950"}, "date_of_birth"),
-        ({"name": "Alba", "mrn": "1", "date_of_birth": "2999-01-01"}, "date_of_birth"),
-        ({"name": "Alba", "mrn": "1", "sex": "x"}, "sex"),
+        ({"name": "", "weight_kg": 70.0, "mrn": "1"}, "patient_name"),
+        ({"name": "A\x07B", "weight_kg": 70.0, "mrn": "1"}, "patient_name"),
+        ({"name": "x" * 201, "weight_kg": 70.0, "mrn": "1"}, "patient_name"),
+        ({"name": "Alba", "weight_kg": 70.0, "mrn": ""}, "mrn"),
+        ({"name": "Alba", "weight_kg": 70.0, "mrn": "1", "date_of_birth": "31/12/1950"}, "date_of_birth"),
+        ({"name": "Alba", "weight_kg": 70.0, "mrn": "1", "date_of_birth": "2999-01-01"}, "date_of_birth"),
+        ({"name": "Alba", "weight_kg": 70.0, "mrn": "1", "sex": "x"}, "sex"),
     ],
 )
 def test_bad_patient_details_are_refused_naming_the_field(patient, field):
@@ -89,14 +89,34 @@ def test_a_case_needs_at_least_one_level():
 
 
 def test_setup_round_trips_through_its_stored_form():
-    setup = setup_on_day(icd10=["m80.08xa"], screen={"inr": 1.2, "pregnancy": False})
+    coverage = {"pain_score": 8, "neuro_exam": "normal", "imaging": "mri_stir", "height_loss_pct": 30.0}
+    setup = setup_on_day(icd10=["m80.08xa"], screen={"pregnancy": False}, coverage=coverage)
     assert type(setup).from_dict(setup.to_dict()) == setup
-    assert setup.icd10 == ("M80.08XA",)
+    assert setup.icd10 == ("M80.08XA",) and setup.coverage == coverage and setup.patient.weight_kg == 70.0
+
+
+def test_labs_are_not_taken_at_set_up_but_an_older_stored_set_up_keeps_them():
+    """SPEC §5: INR and platelets are entered once (in the pre-procedure checks, with the draw time)."""
+    with pytest.raises(Refusal, match="inr: .*pre-procedure checks"):
+        setup_on_day(screen={"inr": 1.2})
+    stored = setup_on_day().to_dict()
+    stored["screen"] = {"inr": 1.2, "platelets": 180.0}
+    assert CaseSetup.from_dict(stored).screen == {"inr": 1.2, "platelets": 180.0}
+
+
+def test_weight_is_required_for_a_new_case_but_not_for_one_stored_before_it_was_asked():
+    with pytest.raises(Refusal, match="weight_kg"):
+        setup_on_day(patient={"name": "A", "mrn": "1"})
+    with pytest.raises(Refusal, match="weight_kg"):
+        setup_on_day(patient={"name": "A", "mrn": "1", "weight_kg": 900})
+    stored = setup_on_day().to_dict()
+    del stored["patient"]["weight_kg"]
+    assert CaseSetup.from_dict(stored).patient.weight_kg is None
 
 
 def test_names_in_any_script_are_kept_verbatim():
     name = "Жанна Ωmega Zoë Đặng O'Brien <Jr> & Sons"
-    assert setup_on_day(patient={"name": name, "mrn": "1"}).patient.name == name
+    assert setup_on_day(patient={"name": name, "weight_kg": 70.0, "mrn": "1"}).patient.name == name
 
 
 def make_event(**changes) -> Event:
@@ -156,14 +176,17 @@ def test_durations_read_like_a_clock(span, text):
 
 
 def test_date_of_birth_accepts_a_date_object():
-    setup = setup_on_day(patient={"name": "A", "mrn": "1", "date_of_birth": date(1950, 1, 2)})
+    setup = setup_on_day(patient={"name": "A", "weight_kg": 70.0, "mrn": "1", "date_of_birth": date(1950, 1, 2)})
     assert setup.patient.date_of_birth == date(1950, 1, 2)
 
 
 def test_date_of_birth_is_checked_against_the_given_day_not_the_machines():
-    assert setup_on_day(patient={"name": "A", "mrn": "1", "date_of_birth": DAY}).patient.date_of_birth == DAY
+    assert (
+        setup_on_day(patient={"name": "A", "weight_kg": 70.0, "mrn": "1", "date_of_birth": DAY}).patient.date_of_birth
+        == DAY
+    )
     with pytest.raises(Refusal) as err:
-        setup_on_day(patient={"name": "A", "mrn": "1", "date_of_birth": DAY + timedelta(days=1)})
+        setup_on_day(patient={"name": "A", "weight_kg": 70.0, "mrn": "1", "date_of_birth": DAY + timedelta(days=1)})
     assert err.value.field == "date_of_birth"
 
 
@@ -171,5 +194,7 @@ def test_a_stored_setup_reads_back_whatever_the_day():
     # Recorded on a day far ahead of this machine's clock (as if the clock was later set back):
     # reading the record back must not refuse the date of birth that was valid when it was taken.
     later = date(2999, 1, 1)
-    stored = build_setup(**setup_kwargs(patient={"name": "A", "mrn": "1", "date_of_birth": later}), today=later)
+    stored = build_setup(
+        **setup_kwargs(patient={"name": "A", "weight_kg": 70.0, "mrn": "1", "date_of_birth": later}), today=later
+    )
     assert CaseSetup.from_dict(stored.to_dict()).patient.date_of_birth == later

@@ -56,8 +56,8 @@ def test_a_signed_case_opens_locked_with_the_addendum_message(service, clock, st
     for warning in service.warnings(started, pending_only=True):
         service.acknowledge_warning(case_id=started, warning_id=warning.id)
     service.sign(case_id=started, name="Nurse Dana Demo", role="nurse")
-    service.record_findings(case_id=started, findings="Good fill", ebl_ml=5.0)
-    service.sign(case_id=started, name="Dr Ada Demo", role="operator")
+    service.record_findings(case_id=started, complications="none", findings="Good fill", ebl_ml=5.0)
+    service.sign(case_id=started, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(started))
     model = StepEditorModel(service)
     model.open(started, ("patient_in_room", None, None))
     view = model.view()

@@ -46,7 +46,10 @@ def test_free_text_still_keeps_line_breaks_and_tabs(service, clock):
 @pytest.mark.parametrize(
     ("where", "field"),
     [
-        ({"patient": {"name": "Ann\nSmith", "mrn": "M1", "date_of_birth": "1950-01-01"}}, "patient_name"),
+        (
+            {"patient": {"name": "Ann\nSmith", "weight_kg": 70.0, "mrn": "M1", "date_of_birth": "1950-01-01"}},
+            "patient_name",
+        ),
         ({"team": {"operator": "Dr\u202eEvil", "nurse": "N"}}, "operator"),
         ({"team": {"operator": "Dr A", "nurse": "Nurse\tB"}}, "nurse"),
         ({"team": {"operator": "Dr A", "nurse": "N", "anaesthesia": "Dr\u2066C"}}, "anaesthesia"),
@@ -71,7 +74,7 @@ def test_staff_change_signer_addendum_author_and_staff_list_names_are_checked(se
     with pytest.raises(Refusal, match="actor: "):
         service.record_step(case_id=case_id, step=service.state(case_id).current.spec.id, actor="A\tB")
     with pytest.raises(Refusal, match="actor: "):
-        service.record_findings(case_id=case_id, findings="ok", actor="Dr\u2067X")
+        service.record_findings(case_id=case_id, findings="ok", complications="none", actor="Dr\u2067X")
 
 
 def test_a_stored_set_up_with_an_old_tab_in_a_name_still_reads_back(service):

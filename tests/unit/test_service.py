@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -57,11 +57,15 @@ def test_date_of_birth_is_checked_against_the_service_clock(service, clock):
     # The clock says 2026-03-02: a birth the next day is refused, whatever the machine's date.
     tomorrow = (clock.now() + timedelta(days=1)).date().isoformat()
     with pytest.raises(Refusal) as err:
-        service.start_case(**setup_kwargs(patient={"name": "Baby Example", "mrn": "N1", "date_of_birth": tomorrow}))
+        service.start_case(
+            **setup_kwargs(patient={"name": "Baby Example", "weight_kg": 70.0, "mrn": "N1", "date_of_birth": tomorrow})
+        )
     assert err.value.field == "date_of_birth"
     assert service.list_cases() == []
     clock.advance(minutes=2 * 24 * 60)  # two days later the same date of birth is in the past
-    state = service.start_case(**setup_kwargs(patient={"name": "Baby Example", "mrn": "N1", "date_of_birth": tomorrow}))
+    state = service.start_case(
+        **setup_kwargs(patient={"name": "Baby Example", "weight_kg": 70.0, "mrn": "N1", "date_of_birth": tomorrow})
+    )
     assert service.state(state.case_id).setup.patient.date_of_birth.isoformat() == tomorrow
 
 
@@ -80,8 +84,8 @@ def test_refused_step_writes_nothing(service, started):
         ("cement_injection", {"volume": 0.2}, "volume", "below the minimum of 0.5 mL"),
         ("cement_injection", {"volume": float("nan")}, "volume", "must be a number"),
         ("cement_injection", {"volume": "lots"}, "volume", "Cement volume"),
-        ("cannula_placement", {"gauge": 16}, "gauge", "above the maximum of 15 G"),
-        ("cannula_placement", {"gauge": 7}, "gauge", "below the minimum of 8 G"),
+        ("cannula_placement", {"gauge": 19}, "gauge", "above the maximum of 18 G"),
+        ("cannula_placement", {"gauge": 5}, "gauge", "below the minimum of 6 G"),
         ("cannula_placement", {"gauge": 10.5}, "gauge", "whole number"),
         ("cannula_placement", {"approach": "anterior"}, "approach", "must be one of"),
         ("balloon_inflation", {"pressure": 800}, "pressure", "above the maximum of 700 psi"),
@@ -239,7 +243,7 @@ def test_correction_refers_to_the_original_which_stays_in_the_log(service, clock
         case_id=started, seq=original.seq, values={**original.values, "volume": 15.0}, reason="Misheard volume"
     )
     entry = state.instance("local_anesthetic", "T12").entry
-    assert entry.values["volume"] == 15.0 and entry.event.values["volume"] == 10.0
+    assert entry.values["volume"] == 15.0 and entry.event.values["volume"] == STEP_VALUES["local_anesthetic"]["volume"]
     correction = service.store.events(started)[-1]
     assert (
         correction.kind == ev.CORRECTION and correction.ref == original.seq and correction.reason == "Misheard volume"
@@ -284,20 +288,46 @@ def test_contraindications_raise_warnings_that_must_be_acknowledged(service, clo
     state = service.start_case(
         **setup_kwargs(
             levels=[("T3", "both"), ("T4", "left"), ("T5", "left"), ("T6", "right")],
-            screen={"inr": 2.0, "platelets": 40, "cement_allergy": True, "pregnancy": False},
+            screen={"cement_allergy": True, "pregnancy": False},
         )
     )
     ids = {w.id for w in service.warnings(state.case_id, pending_only=True)}
-    assert {"levels:count", "levels:range", "lab:inr", "lab:platelets", "screen:cement_allergy"} <= ids
+    assert {"levels:count", "levels:range", "screen:cement_allergy"} <= ids
     assert "screen:pregnancy" not in ids
-    service.acknowledge_warning(case_id=state.case_id, warning_id="lab:inr")
-    assert "lab:inr" not in {w.id for w in service.warnings(state.case_id, pending_only=True)}
+    service.acknowledge_warning(case_id=state.case_id, warning_id="levels:count")
+    assert "levels:count" not in {w.id for w in service.warnings(state.case_id, pending_only=True)}
     assert service.store.events(state.case_id)[-1].kind == ev.WARNING_ACKNOWLEDGED
+
+
+def test_labs_beyond_their_limits_raise_warnings_from_the_pre_procedure_checks(service, clock):
+    """SPEC §5: INR above 1.5 or platelets below 50×10⁹/L are warnings, from the one place labs are entered."""
+    case_id = service.start_case(**setup_kwargs()).case_id
+    advance(service, clock, case_id, "prechecks")
+    drawn = (clock.now() - timedelta(hours=3)).isoformat()
+    values = {**STEP_VALUES["prechecks"], "inr": 2.0, "platelets": 40, "labs_drawn": drawn}
+    state = service.record_step(case_id=case_id, step="prechecks", values=values)
+    seq = state.instance("prechecks").entry.seq
+    ids = {w.id for w in service.warnings(case_id, pending_only=True)}
+    assert {f"value:{seq}:inr", "lab:platelets"} <= ids
+    assert state.facts.labs()["inr"].drawn_at == datetime.fromisoformat(drawn)
+
+
+def test_labs_need_the_time_the_blood_was_drawn_and_not_after_the_checks(service, clock, started):
+    advance(service, clock, started, "prechecks")
+    with pytest.raises(Refusal) as err:
+        service.record_step(case_id=started, step="prechecks", values={**STEP_VALUES["prechecks"], "inr": 1.0})
+    assert err.value.field == "labs_drawn"
+    later = (clock.now() + timedelta(minutes=30)).isoformat()
+    with pytest.raises(Refusal, match="labs_drawn: .*cannot be after"):
+        service.record_step(
+            case_id=started, step="prechecks", values={**STEP_VALUES["prechecks"], "inr": 1.0, "labs_drawn": later}
+        )
 
 
 def test_cement_volume_above_the_configured_value_warns(service, clock, started):
     advance(service, clock, started, "cement_injection")
     batch = mix_cement(service, started)
+    clock.advance(minutes=3)  # dough time
     values = {**STEP_VALUES["cement_injection"], "volume": 8.0, "batch": batch}
     service.record_step(case_id=started, step="cement_injection", level="T12", side="left", values=values)
     messages = [w.message for w in service.warnings(started, pending_only=True)]
@@ -312,36 +342,36 @@ def test_antibiotic_older_than_60_minutes_warns_at_time_out(service, clock, star
 
 
 def test_working_window_and_hardening_timers_follow_the_fake_clock(service, clock, started):
+    """SPEC §4: "ready to inject" is information on the timer, not an alarm; the end of the working
+    time is a medium-priority alarm."""
     advance(service, clock, started, "cement_injection")
     batch_seq = mix_cement(service, started)
     state = service.state(started)
     ready, end, set_time = working_window(state, state.entry_for(batch_seq))
     working = next(t for t in timers(state, clock.now()) if t.id == f"working:{batch_seq}")
-    assert working.end == end and working.remaining == end - clock.now()
+    assert working.end == end and working.remaining == end - clock.now() and working.ready_at == ready
     assert not alarms(state, clock.now())
     clock.set(ready)
-    assert [a.id for a in alarms(state, clock.now())] == [f"cement_ready:{batch_seq}"]
+    assert alarms(state, clock.now()) == []
     clock.set(end)
     raised = alarms(state, clock.now())
-    assert raised[0].id == f"working_end:{batch_seq}" and raised[0].priority == "high"
+    assert [(a.id, a.priority) for a in raised] == [(f"working_end:{batch_seq}", "medium")]
 
 
-def test_a_later_stage_of_the_working_window_supersedes_the_earlier_ones(service, clock, started):
-    # "Ready to inject" and "ends in 1 min" end when the working time is over: never beside "do not inject".
+def test_a_later_stage_of_the_working_window_supersedes_the_earlier_one(service, clock, started):
+    # "Ends in 1 min" ends when the working time is over: never beside "do not inject".
     advance(service, clock, started, "cement_injection")
     batch_seq = mix_cement(service, started)
     state = service.state(started)
-    ready, end, _set_time = working_window(state, state.entry_for(batch_seq))
-    clock.set(ready)
-    assert [a.id for a in service.alarms(started)] == [f"cement_ready:{batch_seq}"]
+    _ready, end, _set_time = working_window(state, state.entry_for(batch_seq))
     clock.set(end - timedelta(minutes=1))
-    assert [a.id for a in service.alarms(started)] == [f"working_warning:{batch_seq}"]
-    with pytest.raises(Refusal):  # no longer active: nothing to acknowledge
-        service.acknowledge_alarm(case_id=started, alarm_id=f"cement_ready:{batch_seq}")
-    service.acknowledge_alarm(case_id=started, alarm_id=f"working_warning:{batch_seq}")
-    assert service.alarms(started) == []  # acknowledged, and "ready" stays superseded
+    assert [(a.id, a.priority) for a in service.alarms(started)] == [(f"working_warning:{batch_seq}", "medium")]
     clock.set(end)
-    assert [(a.id, a.priority) for a in service.alarms(started)] == [(f"working_end:{batch_seq}", "high")]
+    assert [(a.id, a.priority) for a in service.alarms(started)] == [(f"working_end:{batch_seq}", "medium")]
+    with pytest.raises(Refusal):  # no longer active: nothing to acknowledge
+        service.acknowledge_alarm(case_id=started, alarm_id=f"working_warning:{batch_seq}")
+    service.acknowledge_alarm(case_id=started, alarm_id=f"working_end:{batch_seq}")
+    assert service.alarms(started) == []
 
 
 def test_acknowledged_alarm_is_logged_and_does_not_repeat(service, clock, started):
@@ -396,18 +426,18 @@ def complete_case(service, clock, case_id):
 
 
 def test_signing_order_and_lock(service, clock, started):
-    with pytest.raises(Refusal, match="still pending"):
+    with pytest.raises(Refusal, match="WHO check 'WHO Sign In' is not completed"):
         service.sign(case_id=started, name="Nurse Dana Demo", role="nurse")
     complete_case(service, clock, started)
     with pytest.raises(Refusal, match="nurse signs"):
-        service.sign(case_id=started, name="Dr Ada Demo", role="operator")
+        service.sign(case_id=started, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(started))
     service.sign(case_id=started, name="Nurse Dana Demo", role="nurse")
     with pytest.raises(Refusal, match="findings"):
-        service.sign(case_id=started, name="Dr Ada Demo", role="operator")
+        service.sign(case_id=started, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(started))
     service.record_findings(case_id=started, findings="Good fill", complications="None", ebl_ml=5)
     with pytest.raises(Refusal, match="not the operator"):
-        service.sign(case_id=started, name="Dr Someone Else", role="operator")
-    state = service.sign(case_id=started, name="Dr Ada Demo", role="operator")
+        service.sign(case_id=started, name="Dr Someone Else", role="operator", codes=service.suggested_codes(started))
+    state = service.sign(case_id=started, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(started))
     assert state.facts.locked and state.facts.status == "signed"
     assert service.list_cases()[0].status == "signed"
     entry = state.instance("closure").entry
@@ -501,8 +531,8 @@ def test_the_unsigned_case_is_resumed_even_when_newer_cases_are_signed(service, 
         case_id = service.start_case(**setup_kwargs("vertebroplasty", [("L2", "left")])).case_id
         complete_case(service, clock, case_id)
         service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
-        service.record_findings(case_id=case_id, findings="Good fill")
-        service.sign(case_id=case_id, name="Dr Ada Demo", role="operator")
+        service.record_findings(case_id=case_id, complications="none", findings="Good fill")
+        service.sign(case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id))
     assert service.list_cases()[0].id != open_case
     assert service.case_in_progress() == open_case
 
@@ -525,6 +555,11 @@ def test_naive_clinical_time_is_refused(service, started):
 
 
 def test_alarms_from_different_sources_stay_side_by_side_highest_priority_first(service, clock, started):
+    advance(service, clock, started, "cement_injection")
+    batch = mix_cement(service, started)
+    clock.advance(minutes=3)
+    leak = {**STEP_VALUES["cement_injection"], "batch": batch, "leak": ["epidural"]}
+    service.record_step(case_id=started, step="cement_injection", level="T12", side="left", values=leak)
     state = advance(service, clock, started, "hardening_wait")  # T12 injected: its hardening wait runs
     hardening = hardening_end(state, "T12")
     batch_seq = mix_cement(service, started)  # a second batch for L1
@@ -532,6 +567,10 @@ def test_alarms_from_different_sources_stay_side_by_side_highest_priority_first(
     _ready, end, _set_time = working_window(state, state.entry_for(batch_seq))
     clock.set(max(end, hardening))
     raised = service.alarms(started)
-    assert {a.id for a in raised} >= {f"working_end:{batch_seq}", "hardening:T12"}
+    assert {a.id for a in raised} >= {
+        f"working_end:{batch_seq}",
+        "hardening:T12",
+        f"leak:{state.facts.injections[0].seq}",
+    }
     ranks = [("high", "medium", "low").index(a.priority) for a in raised]
-    assert ranks == sorted(ranks) and raised[0].priority == "high" and raised[-1].id == "hardening:T12"
+    assert ranks == sorted(ranks) and raised[0].priority == "high" and raised[0].id.startswith("leak:")

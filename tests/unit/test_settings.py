@@ -21,6 +21,9 @@ SPEC_DEFAULTS = {
     "dose_kap_gycm2": 500,
     "dose_fluoro_min": 60,
     "working_warning_minutes": 1,
+    "antibiotic_dose_min_percent": 90,
+    "cement_temperature_tolerance_c": 2,  # SPEC §3: warn beyond ±2 °C of the reference without an IFU table
+    "dose_dlp_mgycm": 0,
 }
 
 

@@ -737,7 +737,7 @@ def test_any_json_values_round_trip_and_verify_clean(store: Store, values: dict,
 
 def test_verify_catches_a_case_list_entry_edited_to_show_another_patient(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
-    setup = {"patient": {"name": "Test Patient", "mrn": "MRN0001"}, "procedure": "kyphoplasty"}
+    setup = {"patient": {"name": "Test Patient", "weight_kg": 70.0, "mrn": "MRN0001"}, "procedure": "kyphoplasty"}
     setup["levels"] = [{"level": "T12", "sides": ["left"]}, {"level": "L1", "sides": ["left"]}]
     with open_store(path) as store:
         store.append(CASE, [event(1, values={"setup": setup})], case_row=case_row())

@@ -98,19 +98,44 @@ def test_balloon_steps_exist_only_in_kyphoplasty(kypho: Template, vertebro: Temp
 def test_steps_shared_by_both_procedures_are_identical(kypho: Template, vertebro: Template) -> None:
     assert [s.id for s in vertebro.steps] == [s.id for s in kypho.steps if s.id not in BALLOON_STEPS]
     for step in vertebro.steps:
+        if step.id == "level_outcome":  # only a kyphoplasty level can be converted to vertebroplasty
+            continue
         assert step == kypho.step(step.id), step.id
 
 
-def test_cannula_placement_is_gated_on_the_time_out(kypho: Template, vertebro: Template) -> None:
+def test_a_vertebroplasty_level_can_be_abandoned_but_not_converted(kypho: Template, vertebro: Template) -> None:
+    outcomes = {t.id: [c.value for c in t.step("level_outcome").field("outcome").choices] for t in (kypho, vertebro)}
+    assert outcomes == {"kyphoplasty": ["converted_to_vertebroplasty", "abandoned"], "vertebroplasty": ["abandoned"]}
+    converted = kypho.step("level_outcome").field("outcome").choices[0]
+    assert set(converted.waives) == {"balloon_inflation", "balloon_removal"}
+
+
+INVASIVE = ("local_anesthetic", "incision", "cannula_placement")
+
+
+def test_every_invasive_step_and_everything_later_is_gated_on_the_time_out(kypho: Template, vertebro: Template) -> None:
+    """SPEC §3 (Joint Commission UP.01.03.01): no local anaesthetic, incision, cannula or later step
+    before a completed time-out."""
     for template in (kypho, vertebro):
-        (gate,) = template.step("cannula_placement").gates
-        assert (gate.id, gate.requires, gate.scope, gate.countdown) == ("time_out", "time_out", "case", None)
-        assert gate.message == "WHO time-out not completed: no cannula before the time-out"
+        level_steps = [s for s in template.steps if s.phase == "level" and s.repeat != "any" and not s.on_demand]
+        assert {s.id for s in level_steps} >= set(INVASIVE)
+        for step in level_steps:
+            gates = {g.id: g for g in step.gates}
+            assert "time_out" in gates, step.id
+            gate = gates["time_out"]
+            assert (gate.requires, gate.scope, gate.countdown) == ("time_out", "case", None)
+            assert gate.message == "WHO time-out not completed: no invasive step before the time-out"
+
+
+def test_a_cement_injection_is_gated_on_its_batch_window(kypho: Template, vertebro: Template) -> None:
+    for template in (kypho, vertebro):
+        gates = {g.id: g for g in template.step("cement_injection").gates}
+        assert gates["batch_window"].kind == "batch_window"
 
 
 def test_cannula_removal_is_gated_on_the_hardening_countdown(kypho: Template, vertebro: Template) -> None:
     for template in (kypho, vertebro):
-        (gate,) = template.step("cannula_removal").gates
+        gate = {g.id: g for g in template.step("cannula_removal").gates}["hardening"]
         assert (gate.id, gate.requires, gate.scope, gate.countdown) == (
             "hardening",
             "hardening_wait",
@@ -139,7 +164,13 @@ def test_antibiotic_records_drug_and_dose_when_given_or_a_reason(kypho: Template
 
 def test_numbers_the_nurse_types_have_clinical_limits_and_warnings(kypho: Template) -> None:
     gauge = kypho.step("cannula_placement").field("gauge")
-    assert (gauge.type, gauge.unit, gauge.min, gauge.max) == ("integer", "G", 8, 15)
+    assert (gauge.type, gauge.unit, gauge.min, gauge.max, gauge.typical) == (
+        "integer",
+        "G",
+        6,
+        18,
+        "catalogue:cannula_gauge",
+    )
     cement = kypho.step("cement_injection").field("volume")
     assert (cement.unit, cement.min, cement.max, cement.warn_above) == (
         "mL",
@@ -152,14 +183,26 @@ def test_numbers_the_nurse_types_have_clinical_limits_and_warnings(kypho: Templa
     assert pressure.warn_above == "product:max_pressure_psi"
     kap = kypho.step("radiation_dose").field("kap")
     assert kap.unit == "Gy·cm²"
-    assert set(kap.accept_units) == {"Gy·cm²", "mGy·cm²", "cGy·cm²", "µGy·m²"}
+    assert set(kap.accept_units) == {"Gy·cm²", "dGy·cm²", "mGy·cm²", "cGy·cm²", "µGy·m²"}
 
 
 def test_cement_injection_records_batch_leak_and_symptoms(kypho: Template) -> None:
     step = kypho.step("cement_injection")
     assert step.field("batch").type == "batch"
     leak = step.field("leak")
-    assert [c.value for c in leak.choices] == ["none", "venous", "paravertebral", "intradiscal", "epidural_foraminal"]
+    # SPEC §3: none, or one or more of the leak sites.
+    assert leak.type == "multi" and leak.exclusive == ("none",)
+    assert [c.value for c in leak.choices] == [
+        "none",
+        "venous",
+        "ivc_azygos",
+        "pulmonary",
+        "paravertebral",
+        "intradiscal",
+        "epidural",
+        "foraminal",
+        "needle_tract",
+    ]
     assert step.field("symptomatic").type == "bool" and step.field("symptomatic").required
 
 

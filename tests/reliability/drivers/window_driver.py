@@ -78,7 +78,12 @@ class Clicker:
         start = self.rng.randrange(0, len(LEVEL_POOL) - 1)
         levels = [(level, self.rng.choice(["left", "right", "both"])) for level in LEVEL_POOL[start : start + 2]]
         state = self.service.start_case(
-            patient={"name": "Window Test-Patient", "mrn": f"WIN{self.rng.randrange(10**6):06d}", "sex": "other"},
+            patient={
+                "name": "Window Test-Patient",
+                "weight_kg": 70.0,
+                "mrn": f"WIN{self.rng.randrange(10**6):06d}",
+                "sex": "other",
+            },
             procedure=self.rng.choice(["kyphoplasty", "vertebroplasty"]),
             levels=levels[: self.rng.choice([1, 2])],
             indication="osteoporotic",
@@ -154,8 +159,12 @@ class Clicker:
     def sign_and_start_next(self) -> None:
         service, case_id = self.service, self.case_id
         ack(service.sign(case_id=case_id, name=service.state(case_id).current_nurse, role="nurse"))
-        ack(service.record_findings(case_id=case_id, findings="Window crash-test case.", ebl_ml=5.0))
-        ack(service.sign(case_id=case_id, name="Dr Ada Demo", role="operator"))
+        ack(
+            service.record_findings(
+                case_id=case_id, complications="none", findings="Window crash-test case.", ebl_ml=5.0
+            )
+        )
+        ack(service.sign(case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id)))
         self.case_id = self.new_case()
 
 
