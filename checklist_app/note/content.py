@@ -19,6 +19,7 @@ from ..domain.present import summarize_values
 from ..domain.settings import Settings
 from ..domain.setup import INDICATION_LABELS, PROCEDURE_LABELS
 from ..domain.state import CaseState
+from . import clinical
 from .codes import NoteCodes, codes_blocks, note_codes
 from .model import AMENDED, DRAFT, FINAL, Block, Document, Fields, Header, Metadata, NoteContent, Section, Text
 from .narrative import technique
@@ -34,8 +35,6 @@ from .words import (
     clock,
     done,
     join_words,
-    leak_codes,
-    leak_words,
     lower_first,
     qty,
     stamp,
@@ -160,43 +159,72 @@ def report_sections(state: CaseState, settings: Settings, codes: NoteCodes) -> t
 def _procedure(state: CaseState) -> tuple[Block, ...]:
     assert state.setup is not None
     setup = state.setup
-    levels = [f"{p.level} ({access(state, p.level, p.sides)})" for p in setup.levels]
     imaging = done(state, "imaging_setup")
     anaesthesia = done(state, "anesthesia_start")
     kind = choice(state, "anesthesia_start", "type", anaesthesia.values.get("type")) if anaesthesia else DASH
     provider = people(state, "anaesthesia", setup.team.anaesthesia)
     findings = state.findings.values if state.findings else {}
-    indication = INDICATION_LABELS[setup.indication] + (
-        f". {setup.indication_detail}" if setup.indication_detail else ""
-    )
+    detail = [setup.indication_detail, clinical.neoplasm(state)]
+    indication = ". ".join([INDICATION_LABELS[setup.indication], *(d.rstrip(".") for d in detail if d)])
     imaging_text = choice(state, "imaging_setup", "modality", imaging.values.get("modality")) if imaging else DASH
     share = REPORT_LABEL_SHARE
+    rows = [
+        ("Anaesthesia", _anaesthesia(kind, provider) if anaesthesia else provider),
+        ("Imaging guidance", imaging_text),
+        ("Pre-operative diagnosis", f"{INDICATION_LABELS[setup.indication]}, {join_words(setup.level_names)}"),
+        ("Post-operative diagnosis", str(findings.get("postop_diagnosis") or "Same")),
+        ("Indication", indication),
+        ("Coverage evidence", clinical.coverage(state)),
+        ("Laboratory values", clinical.labs(state)),
+        ("Consent and time-out", _consent_and_time_out(state)),
+        ("Antibiotic prophylaxis", clinical.antibiotic(state)),
+        ("Local anaesthetic", clinical.anaesthetic_totals(state)),
+    ]
     blocks: list[Block] = [
-        Fields((("Procedure", f"{PROCEDURE_LABELS[setup.procedure]}, {join_words(levels)}"),), label_share=share),
+        Fields((("Procedure", procedure_line(state)),), label_share=share),
         Fields(
             (
                 ("Operator", people(state, "operator", setup.team.operator)),
                 ("Assistants", assistants(state, setup.team.assistants)),
                 ("Procedure time", _span(state, "PST", "PF")),
-                ("Estimated blood loss", _blood_loss(state)),
+                ("Weight", clinical.weight(state)),
             ),
             pairs_per_row=2,
             label_share=share,
         ),
-        Fields(
-            (
-                ("Anaesthesia", _anaesthesia(kind, provider) if anaesthesia else provider),
-                ("Imaging guidance", imaging_text),
-                ("Pre-operative diagnosis", f"{INDICATION_LABELS[setup.indication]}, {join_words(setup.level_names)}"),
-                ("Post-operative diagnosis", str(findings.get("postop_diagnosis") or "Same")),
-                ("Indication", indication),
-                ("Consent and time-out", _consent_and_time_out(state)),
-            ),
-            label_share=share,
-        ),
+        Fields(tuple(rows), label_share=share),
     ]
     overrides = [Text(text, label="Time-out override:", tone="alert") for text in time_out_overrides(state)]
-    return (*blocks, *overrides)
+    others = [
+        Text(t, label="Hard stop overridden:", tone="alert") for t in clinical.overrides(state, skip=("time_out",))
+    ]
+    return (*blocks, *overrides, *others)
+
+
+def procedure_line(state: CaseState) -> str:
+    """'Balloon kyphoplasty, T11 (bipedicular) and T12 (bilateral); L1 converted to vertebroplasty'."""
+    assert state.setup is not None
+    setup = state.setup
+    facts = state.facts
+
+    def described(levels) -> str:
+        return join_words(
+            f"{p.level} ({access(state, p.level, facts.sides_accessed(p.level) or p.sides)})" for p in levels
+        )
+
+    performed = {p.level: facts.performed(p.level) for p in setup.levels}
+    parts = []
+    as_planned = [p for p in setup.levels if performed[p.level] == setup.procedure]
+    if as_planned:
+        parts.append(f"{PROCEDURE_LABELS[setup.procedure]}, {described(as_planned)}")
+    converted = [p for p in setup.levels if performed[p.level] not in (setup.procedure, "abandoned")]
+    if converted:
+        parts.append(f"vertebroplasty (converted), {described(converted)}")
+    abandoned = [p.level for p in setup.levels if performed[p.level] == "abandoned"]
+    if abandoned:
+        parts.append(f"{join_words(abandoned)} abandoned")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def _anaesthesia(kind: str, provider: str) -> str:
@@ -248,28 +276,44 @@ def _consent_and_time_out(state: CaseState) -> str:
 
 # -- findings, outcome and dose ---------------------------------------------------------------------
 def _outcome(state: CaseState, settings: Settings) -> tuple[Block, ...]:
-    """Findings, complications, specimens, radiation dose, condition and disposition (SPEC §7 item 8)."""
-    recorded = _complications_recorded(state)
+    """Findings, complications, level outcomes, neurological check, specimens, radiation dose,
+    blood loss, condition and disposition (SPEC §7 items 3 and 8)."""
     dose_text, flag = _dose(state, settings)
+    recorded = _complications_recorded(state)
     if state.findings is None:
         pending = "Not yet recorded by the operator"
         findings, complications, condition, disposition = pending, [pending, *recorded], pending, pending
     else:
         values = state.findings.values
         findings = str(values.get("findings") or "No findings recorded")
-        complications = [str(values["complications"])] if values.get("complications") else []
-        complications += recorded or [_nothing_recorded(state)]
+        answer = str(values.get("complications") or "")
+        if answer == NONE_ANSWER:  # the operator answered "none"
+            complications = ["None", *recorded] if recorded else [f"None. {_nothing_recorded(state)}"]
+        else:
+            complications = [answer or "Not answered", *(recorded or [_nothing_recorded(state)])]
         condition = str(values.get("condition") or "not recorded")
         disposition = str(values.get("disposition") or "not recorded")
-    rows = (
+    rows = [
         ("Findings", findings),
         ("Complications", "\n".join(complications)),
+    ]
+    outcomes = clinical.level_outcomes(state)
+    if outcomes:
+        rows.append(("Change of plan", "\n".join(outcomes)))
+    neuro = clinical.neuro_check(state)
+    if neuro:
+        rows.append(("Neurological check", neuro))
+    rows += [
         ("Specimens", specimen_summary(state)),
         ("Radiation dose", dose_text),
+        ("Estimated blood loss", _blood_loss(state)),
         ("Condition", condition),
         ("Disposition", disposition),
-    )
-    return (Fields(rows, label_share=REPORT_LABEL_SHARE), *flag)
+    ]
+    return (Fields(tuple(rows), label_share=REPORT_LABEL_SHARE), *flag)
+
+
+NONE_ANSWER = "none"  # the operator's answer when there was no complication (signing.NONE)
 
 
 def _nothing_recorded(state: CaseState) -> str:
@@ -280,78 +324,42 @@ def _nothing_recorded(state: CaseState) -> str:
 
 
 def _complications_recorded(state: CaseState) -> list[str]:
-    """Balloon failures and cement leaks as the nurse recorded them."""
+    """Balloon failures, cement leaks (dangerous ones with their alarm) and a new neurological finding."""
     found = []
-    for inst in state.instances:
-        entry = done(state, inst.spec.id, inst.level, inst.side)
-        if entry is None:
-            continue
-        where = f"{inst.level} {inst.side}"
-        if inst.spec.id == "balloon_removal" and entry.values.get("intact") is False:
-            found.append(f"balloon not intact on removal at {where}")
-        if inst.spec.id == "cement_injection" and leak_codes(entry.values):
-            leak = lower_first(leak_words(state, entry.values))
-            kind = "symptomatic" if entry.values.get("symptomatic") else "asymptomatic"
-            found.append(f"{kind} {leak} cement leak at {where}")
+    dangerous = {i.seq for i in state.facts.dangerous_leaks}
+    for injection in state.facts.injections:
+        if injection.leaks and injection.seq not in dangerous:
+            leak = join_words(lower_first(choice(state, "cement_injection", "leak", k)) for k in injection.leaks)
+            found.append(f"asymptomatic {leak} cement leak at {injection.where}")
+    found += clinical.leak_alarms(state)
+    for inst in state.instances_of("balloon_removal"):
+        entry = done(state, "balloon_removal", inst.level, inst.side)
+        if entry is not None and entry.values.get("intact") is False:
+            found.append(f"balloon not intact on removal at {inst.level} {inst.side}")
+    neuro = done(state, "neuro_check") if state.template.has_step("neuro_check") else None
+    if neuro is not None and neuro.values.get("legs_as_before") is False:
+        found.append(f"new neurological finding: {neuro.values.get('deficit') or 'not described'}")
     return [f"Recorded during the procedure: {'; '.join(found)}."] if found else []
-
-
-DOSE_LIMITS = (
-    ("air_kerma", "reference air kerma (Ka,r)", "dose_kar_mgy", "mGy"),
-    ("kap", "kerma-area product (KAP)", "dose_kap_gycm2", "Gy·cm²"),
-    ("fluoro_time", "fluoroscopy time", "dose_fluoro_min", "min"),
-)
-
-
-DOSE_SHORT = (
-    ("air_kerma", "Ka,r", "dose_kar_mgy", "mGy"),
-    ("kap", "KAP", "dose_kap_gycm2", "Gy·cm²"),
-    ("fluoro_time", "fluoroscopy", "dose_fluoro_min", "min"),
-)
-
-
-def _over_limits(state: CaseState, settings: Settings) -> list[str]:
-    entry = done(state, "radiation_dose")
-    if entry is None:
-        return []
-    values = entry.values
-    over = []
-    for key, label, setting, unit in DOSE_LIMITS:
-        limit = getattr(settings, setting)
-        value = values.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= limit:
-            over.append(f"{label} {qty(value, unit)} ≥ {qty(limit, unit)}")
-    return over
 
 
 def substantial_dose(state: CaseState, settings: Settings) -> bool:
     """Whether a recorded dose reached a substantial-dose threshold (the note is flagged for follow-up)."""
-    return bool(_over_limits(state, settings))
+    return bool(clinical.dose_over(state.facts.dose(), settings))
 
 
 def _dose(state: CaseState, settings: Settings) -> tuple[str, tuple[Block, ...]]:
     """The dose in one line and, when a threshold is reached, the flag that asks for follow-up."""
-    entry = done(state, "radiation_dose")
-    if entry is None:
-        return "Not recorded yet", ()
-    values = entry.values
-    runs = values.get("runs")
-    parts = [
-        f"fluoroscopy time {qty(values.get('fluoro_time'), 'min')}",
-        f"reference air kerma (Ka,r) {qty(values.get('air_kerma'), 'mGy')}",
-        f"kerma-area product (KAP) {qty(values.get('kap'), 'Gy·cm²')}",
-        f"{qty(runs, 'runs')} run{'' if runs == 1 else 's'}" if runs is not None else "runs not counted",
-    ]
-    text = "; ".join(parts)
-    text = text[0].upper() + text[1:]
-    over = _over_limits(state, settings)
+    report = state.facts.dose()
+    text = clinical.dose_text(state)
+    if report is None:
+        return text, ()
+    over = clinical.dose_over(report, settings)
     if over:
         flag = Text(
             f"{'; '.join(over)}. Patient follow-up required.", label="SUBSTANTIAL RADIATION DOSE:", tone="alert"
         )
         return text, (flag,)
-    thresholds = ", ".join(f"{short} {qty(getattr(settings, s), u)}" for _k, short, s, u in DOSE_SHORT)
-    return f"{text}\nBelow the substantial-dose thresholds ({thresholds})", ()
+    return f"{text}\nBelow the substantial-dose thresholds ({clinical.dose_levels(report, settings)})", ()
 
 
 __all__ = [

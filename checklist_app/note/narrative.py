@@ -9,6 +9,7 @@ from typing import Any
 from ..domain.gates import gate_overridden
 from ..domain.present import inflation_balloon, product_name
 from ..domain.state import NOT_APPLICABLE, CaseState, Entry
+from . import clinical
 from .model import Text
 from .words import (
     access,
@@ -120,11 +121,9 @@ def _antibiotic(state: CaseState) -> str:
         return ""
     if entry.status == NOT_APPLICABLE:
         return f"antibiotic prophylaxis was not applicable ({entry.event.reason})"
-    values = entry.values
-    if values.get("given"):
-        dose = qty(values.get("dose"), "mg")
-        return f"{values.get('drug', 'an antibiotic')} {dose} was given as prophylaxis at {clock(entry.clinical_time)}"
-    return f"no antibiotic prophylaxis was given ({values.get('not_given_reason', 'no reason recorded')})"
+    if entry.values.get("given"):
+        return f"antibiotic prophylaxis: {lower_first(clinical.antibiotic(state))}"
+    return f"no antibiotic prophylaxis was given ({entry.values.get('not_given_reason') or 'no reason recorded'})"
 
 
 def _position(state: CaseState) -> str:
@@ -202,6 +201,7 @@ def _level(state: CaseState, level: str, sides: tuple[str, ...], named: set[tupl
         partial(_cement, named=named),
         _hardening_and_removal,
         _not_applicable,
+        _outcome,
     ]
     return " ".join(sentence(text) for part in parts if (text := part(state, level, sides)))
 
@@ -212,9 +212,8 @@ def _anaesthetic_and_incision(state: CaseState, level: str, sides: tuple[str, ..
     if local is not None:
         values = local.values
         strength = qty(values.get("concentration"), "%")
-        text = (
-            f"{qty(values.get('volume'), 'mL')} of {values.get('drug', 'local anaesthetic')} {strength} was infiltrated"
-        )
+        drug = next((d.drug_name for d in state.facts.local_anaesthetics if d.level == level), "local anaesthetic")
+        text = f"{qty(values.get('volume'), 'mL')} of {lower_first(drug)} {strength} was infiltrated"
     if incision is not None:
         cut = f"a stab incision was made at {clock(incision.clinical_time)}"
         text = f"{text} and {cut}" if text else cut
@@ -374,8 +373,29 @@ def _not_applicable(state: CaseState, level: str, sides: tuple[str, ...]) -> str
     return "; ".join(found)
 
 
+def _outcome(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
+    """The change of plan at a level, and the hard stops overridden there (other than the time-out)."""
+    parts = []
+    outcome = state.facts.level_outcomes.get(level)
+    if outcome is not None:
+        what = (
+            "the level was converted to vertebroplasty"
+            if outcome.outcome == "converted_to_vertebroplasty"
+            else "the procedure was abandoned at this level"
+        )
+        parts.append(what + (f" ({outcome.reason})" if outcome.reason else ""))
+    for event in state.overrides:
+        gate = str(event.values.get("gate", ""))
+        if event.level == level and gate not in ("time_out", "hardening"):
+            parts.append(f"hard stop overridden: {lower_first(clinical.override_text(state, event))}")
+    return ". ".join(sentence(p).rstrip(".") for p in parts)
+
+
 def _closing(state: CaseState) -> str:
     parts = []
+    neuro = clinical.neuro_check(state)
+    if neuro and neuro != "Not recorded yet":
+        parts.append(f"neurological check before leaving the table: {lower_first(neuro)}")
     entry = done(state, "closure")
     if entry is not None:
         values = entry.values

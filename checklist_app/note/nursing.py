@@ -9,11 +9,12 @@ from typing import Any
 from ..domain.advisories import advisories
 from ..domain.present import ROLE_LABELS
 from ..domain.state import NOT_APPLICABLE, CaseState
+from . import clinical
 from .model import Block, Fields, Section, Table, Text
 from .record import assistants, nurse_signature_blocks, people
 from .safety import checks_blocks, who_blocks
 from .tables import specimen_blocks
-from .words import DASH, amount, answered, choice, clock, done, join_words, summarize, utc_offset
+from .words import DASH, answered, choice, clock, done, join_words, summarize, utc_offset
 
 MILESTONE_LABELS = {
     "PIR": "Patient in room (PIR)",
@@ -109,7 +110,7 @@ def _care(state: CaseState) -> tuple[Block, ...]:
         ("Closure and dressing", _step_text(state, "closure")),
     ]
     if state.template.has_step("neuro_check"):
-        rows.append(("Neurological check", _step_text(state, "neuro_check")))
+        rows.append(("Neurological check", clinical.neuro_check(state)))
     return (Fields(tuple(rows)),)
 
 
@@ -139,34 +140,11 @@ def _localisation(state: CaseState) -> str:
 
 
 def _local_anaesthetic(state: CaseState) -> str:
-    """Per level: volume, drug and strength, and the dose in mg; then the total per drug."""
-    assert state.setup is not None
-    lines: list[str] = []
-    totals: dict[str, float] = {}
-    for level in state.setup.level_names:
-        entry = done(state, "local_anesthetic", level)
-        if entry is None:
-            continue
-        v = entry.values
-        drug = str(v.get("drug") or "local anaesthetic")
-        mg = _milligrams(v.get("concentration"), v.get("volume"))
-        dose = f" ({amount(mg, 'mg')})" if mg is not None else ""
-        lines.append(f"{level}: {amount(v.get('volume'), 'mL')} of {drug} {amount(v.get('concentration'), '%')}{dose}")
-        if mg is not None:
-            totals[drug] = totals.get(drug, 0.0) + mg
+    """Per level: drug, strength, volume and the dose in mg; then the total per drug in mg and mg/kg."""
+    lines = clinical.anaesthetic_doses(state)
     if not lines:
         return "Not recorded yet"
-    if len(lines) > 1 and totals:
-        lines.append("Total: " + "; ".join(f"{drug} {amount(mg, 'mg')}" for drug, mg in totals.items()))
-    return "\n".join(lines)
-
-
-def _milligrams(percent: object, ml: object) -> float | None:
-    """A solution's dose: 1% is 10 mg per mL."""
-    numbers = [x for x in (percent, ml) if isinstance(x, (int, float)) and not isinstance(x, bool)]
-    if len(numbers) != 2:
-        return None
-    return float(numbers[0]) * 10 * float(numbers[1])
+    return "\n".join([*lines, clinical.anaesthetic_totals(state)])
 
 
 # -- counts and alarms ------------------------------------------------------------------------------------

@@ -18,7 +18,14 @@ from .model import Block, Fields, Section, Table, Text
 from .words import DASH, clock, field_label, stamp, summarize, value_text
 
 TIMELINE_ADDENDUM_CHARS = 300  # a table row must fit on one page
-MEANINGS = {"performed": "Performed", "reviewed": "Reviewed", "approved": "Approved"}
+# SPEC §6: the nurse performed or recorded the checks; the operator is the author of the report.
+MEANINGS = {
+    "performed": "Performed",
+    "recorded": "Recorded",
+    "author": "Author",
+    "reviewed": "Reviewed",
+    "approved": "Approved",
+}
 
 
 def audit_sections(state: CaseState, service_day: date) -> tuple[Section, ...]:
@@ -102,7 +109,9 @@ def describe(state: CaseState, event: Event) -> str:
     if kind == ev.SIGNATURE:
         role = ROLE_LABELS.get(str(values.get("role")), str(values.get("role")))
         meaning = MEANINGS.get(str(values.get("meaning")), str(values.get("meaning"))).lower()
-        return f"Signed by {values.get('name')} ({role}), meaning: {meaning}" + _signed_codes(values)
+        voided = state.facts.voided.get(event.seq)
+        void = f"; VOIDED by the change in entry #{voided.seq}" if voided is not None else ""
+        return f"Signed by {values.get('name')} ({role}), meaning: {meaning}" + _signed_codes(values) + void
     if kind == ev.ADDENDUM:
         return f"Addendum: {values.get('text', '')}"
     if kind == ev.FINDINGS:
@@ -285,16 +294,22 @@ def _acknowledged_kind(event: Event, sources: Mapping[str, str]) -> str:
     return f"Alarm, {event.values.get('priority', DASH)} priority"
 
 
-def _signature_rows(signatures: list[Event]) -> tuple[tuple[str, ...], ...]:
+def _signature_rows(state: CaseState, signatures: list[Event]) -> tuple[tuple[str, ...], ...]:
     return tuple(
         (
             str(s.values.get("name", s.actor)),
             ROLE_LABELS.get(str(s.values.get("role")), str(s.values.get("role"))),
             stamp(s.recorded_time),
-            MEANINGS.get(str(s.values.get("meaning")), str(s.values.get("meaning"))),
+            MEANINGS.get(str(s.values.get("meaning")), str(s.values.get("meaning")))
+            + (f"\nVOIDED by entry {state.facts.voided[s.seq].seq}" if s.seq in state.facts.voided else ""),
         )
         for s in signatures
     )
+
+
+def in_force(state: CaseState) -> list[Event]:
+    """The signatures in force (a nurse's signature voided by a later change is not), in signing order."""
+    return sorted(state.facts.signatures.values(), key=lambda e: e.seq)
 
 
 SIGNATURE_HEADER = ("Electronically signed by", "Role", "Date and time", "Meaning")
@@ -304,12 +319,13 @@ SIGNATURE_WIDTHS = (2.6, 1.6, 1.4, 1.2)
 def signature_blocks(state: CaseState) -> tuple[Block, ...]:
     """The operative report's signature block: who signed, in which role, when and with what meaning;
     a draft says who still has to sign."""
-    rows = _signature_rows(state.signatures)
+    rows = _signature_rows(state, in_force(state))
     blocks: list[Block] = []
     if rows:
         blocks.append(Table(SIGNATURE_HEADER, rows, SIGNATURE_WIDTHS))
     if not state.facts.signature("nurse"):
-        blocks.append(Text("The circulating nurse has not signed the record yet.", tone="alert"))
+        voided = " (her signature was voided by a later change: she signs again)" if state.facts.voided else ""
+        blocks.append(Text(f"The circulating nurse has not signed the record yet{voided}.", tone="alert"))
     if not state.facts.locked:
         blocks.append(
             Text("Not signed by the operator: this note is a DRAFT and is not valid for the record.", tone="alert")
@@ -330,10 +346,12 @@ def nurse_signature_blocks(state: CaseState) -> tuple[Block, ...]:
     nurses = [s for s in state.signatures if s.values.get("role") == "nurse"]
     if not nurses:
         return (Text("The circulating nurse has not signed the record yet.", tone="alert"),)
-    return (
-        Table(SIGNATURE_HEADER, _signature_rows(nurses), SIGNATURE_WIDTHS),
-        Text("Signed electronically in the procedure-room record.", tone="muted"),
-    )
+    blocks: list[Block] = [Table(SIGNATURE_HEADER, _signature_rows(state, nurses), SIGNATURE_WIDTHS)]
+    if state.facts.signature("nurse") is None:
+        blocks.append(Text("The nurse's signature was voided by a later change: she signs again.", tone="alert"))
+    else:
+        blocks.append(Text("Signed electronically in the procedure-room record.", tone="muted"))
+    return tuple(blocks)
 
 
 def _signatures_and_addenda(state: CaseState) -> tuple[Block, ...]:
@@ -341,7 +359,8 @@ def _signatures_and_addenda(state: CaseState) -> tuple[Block, ...]:
     if state.signatures:
         header = ("Entry", *SIGNATURE_HEADER)
         rows = tuple(
-            (str(s.seq), *row) for s, row in zip(state.signatures, _signature_rows(state.signatures), strict=True)
+            (str(s.seq), *row)
+            for s, row in zip(state.signatures, _signature_rows(state, state.signatures), strict=True)
         )
         blocks.append(Table(header, rows, (0.5, *SIGNATURE_WIDTHS), caption="Signatures"))
     else:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..domain.setup import SCREEN_FLAGS
 from ..domain.state import NOT_APPLICABLE, CaseState
+from . import clinical
 from .model import Block, Fields, Text
-from .words import DASH, amount, answered, checked_items, choice, clock, done, join_words, lower_first, summarize
+from .words import DASH, answered, checked_items, choice, clock, done, join_words, lower_first, summarize
 
 
 def checks_blocks(state: CaseState) -> tuple[Block, ...]:
@@ -13,6 +14,7 @@ def checks_blocks(state: CaseState) -> tuple[Block, ...]:
     rows = (
         ("Consent and identity", _consent(state)),
         ("Pre-procedure checks", _prechecks(state)),
+        ("Weight", clinical.weight(state)),
         ("Laboratory values", lab_values(state)),
         ("Contraindication screen", _screen(state)),
         ("Antibiotic prophylaxis", _antibiotic(state)),
@@ -46,18 +48,8 @@ def time_out_overrides(state: CaseState) -> list[str]:
 
 
 def lab_values(state: CaseState) -> str:
-    """'INR 1.0; platelets 220 ×10⁹/L' — the one value of each, wherever it was entered."""
-    labs = state.facts.labs()
-    parts = []
-    for name, label, unit in (("inr", "INR", "ratio"), ("platelets", "platelets", "×10⁹/L")):
-        lab = labs.get(name)
-        if lab is None:
-            parts.append(f"{label} not measured")
-            continue
-        drawn = f", drawn {clock(lab.drawn_at)}" if lab.drawn_at is not None else ""
-        parts.append(f"{label} {amount(lab.value, unit)} ({lower_first(lab.source)}{drawn})")
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:]
+    """'INR 1.0; platelets 220 ×10⁹/L (drawn 06:40)' — the one value of each (SPEC §5)."""
+    return clinical.labs(state)
 
 
 def _screen(state: CaseState) -> str:
@@ -112,20 +104,7 @@ def _summary(state: CaseState, step: str) -> str:
 
 
 def _antibiotic(state: CaseState) -> str:
-    entry = answered(state, "antibiotic")
-    if entry is None:
-        return "Not recorded yet"
-    if entry.status == NOT_APPLICABLE:
-        return f"Not applicable: {entry.event.reason}"
-    v = entry.values
-    if not v.get("given"):
-        return f"Not given: {v.get('not_given_reason', DASH)}"
-    text = f"{v.get('drug', DASH)} {amount(v.get('dose'), 'mg')} at {clock(entry.clinical_time)}"
-    incision = state.facts.milestone("PST")
-    if incision is not None:
-        lead = round((incision - entry.clinical_time).total_seconds() / 60)
-        text += f" ({lead} min before the first incision)" if lead >= 0 else f" ({-lead} min after the first incision)"
-    return text
+    return clinical.antibiotic(state)
 
 
 def _time_out(state: CaseState) -> str:

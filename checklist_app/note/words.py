@@ -259,7 +259,7 @@ def value_text(state: CaseState, step: str, spec: FieldSpec, value: Any) -> str:
     if spec.type == "staff":
         return ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
     if spec.type == "product":
-        return product_name(state, spec.catalogue or "", str(value))
+        return "Other" if value == "other" else product_name(state, spec.catalogue or "", str(value))
     if spec.type == "batch" and isinstance(value, int) and not isinstance(value, bool):
         return batch_label(state, value)
     return str(value)

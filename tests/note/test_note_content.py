@@ -8,24 +8,26 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from checklist_app.domain import events as ev
 from checklist_app.domain.chronology import LATE_REASONS
+from checklist_app.domain.errors import Refusal
 from checklist_app.note import AMENDED, DRAFT, FINAL, note_content
-from checklist_app.note.codes import TITLES, UNCONFIRMED
+from checklist_app.note.codes import CONFIRMED, TITLES
 from checklist_app.note.model import Fields, Table, Text
 from checklist_app.note.tables import DEVICES_HEADING
-from tests.conftest import advance, mix_cement, setup_kwargs
+from tests.conftest import STEP_VALUES, advance, mix_cement, setup_kwargs
 from tests.note.note_cases import BALLOON_KIT, KYPHO, VERTEBRO, build_kyphoplasty
 
 NOTE_PACKAGE = Path(__file__).resolve().parents[2] / "checklist_app" / "note"
 REPORT = [
     "Procedure",
     "Findings and outcome",
-    TITLES[UNCONFIRMED],  # the kyphoplasty was signed without codes on the signature
+    TITLES[CONFIRMED],  # the operator confirmed the codes when signing
     "Technique",
     "Levels treated",
     "Implants",
@@ -116,11 +118,11 @@ def test_diagnoses_with_icd10_from_the_indication_or_given_at_set_up(kypho, vert
     assert dx["Pre-operative diagnosis"] == "Osteoporotic compression fracture, T12 and L1"
     assert dx["Post-operative diagnosis"] == "Same"
     assert KYPHO["detail"] in dx["Indication"]
-    icd = tables(content, TITLES[UNCONFIRMED])[1]
+    icd = tables(content, TITLES[CONFIRMED])[1]
     assert icd.header[0] == "ICD-10-CM" and icd.rows[0][0] == "M80.08XA"
     assert icd.rows[0][1].startswith("Age-related osteoporosis")
     _, vcontent = vertebro
-    vicd = tables(vcontent, TITLES[UNCONFIRMED])[1]
+    vicd = tables(vcontent, TITLES[CONFIRMED])[1]
     assert [r[0] for r in vicd.rows] == ["C79.51", "M84.58XA"], "the set-up's codes, in the set-up's order"
     assert vicd.rows[0][1] == "Secondary malignant neoplasm of bone"
     assert fields(vcontent, "Procedure")["Post-operative diagnosis"] == VERTEBRO["postop"]
@@ -142,21 +144,34 @@ def test_consent_time_out_and_its_override(kypho):
 
 
 def test_labs_print_one_value_wherever_they_were_entered(service, clock):
-    kwargs = setup_kwargs(screen={"inr": 1.4, "platelets": 300.0})
-    case_id = service.start_case(**kwargs).case_id
-    advance(service, clock, case_id, "sign_in")  # the pre-procedure checks record INR 1.1 (STEP_VALUES)
+    """SPEC §5: INR and platelets are entered once, in the pre-procedure checks, with the draw time; a
+    second entry is a correction, and every section shows the one value in force."""
+    case_id = service.start_case(**setup_kwargs()).case_id
+    advance(service, clock, case_id, "prechecks")
+    drawn = (clock.now() - timedelta(hours=3)).isoformat()
+    labs = {**STEP_VALUES["prechecks"], "inr": 1.4, "platelets": 291.0, "labs_drawn": drawn}
+    state = service.record_step(case_id=case_id, step="prechecks", values=labs)
+    entry = state.instance("prechecks").entry
+    values = {**entry.values, "inr": 1.1, "platelets": 220.0}
+    service.correct(case_id=case_id, seq=entry.seq, values=values, reason="Results of the wrong day")
     state = service.state(case_id)
-    labs = fields(note_content(state), "Pre-procedure checks")["Laboratory values"]
-    inr = state.facts.labs()["inr"].value
-    assert labs.startswith(f"INR {inr:.1f}") and "1.4" not in labs
+    content = note_content(state)
+    report = fields(content, "Procedure")["Laboratory values"]
+    nursing = fields(content, "Pre-procedure checks")["Laboratory values"]
+    assert report == nursing and report.startswith("INR 1.1; platelets 220 ×10⁹/L (drawn ")
+    before_audit = "\n".join(content.plain_text().split("\nAudit trail\n")[0].splitlines())
+    assert "1.4" not in before_audit and "291" not in before_audit
+    assert "INR: 1.4 → 1.1" in content.plain_text(), "the original value stays visible in the audit trail"
+    with pytest.raises(Refusal, match="recorded once, in the pre-procedure checks"):
+        service.start_case(**setup_kwargs(screen={"inr": 1.4}))
 
 
 def test_cpt_codes_per_level_and_biopsy_included(kypho, vertebro):
     _, content = kypho
     assert [(c.code, c.level, c.add_on) for c in content.cpt] == [("22513", "T12", False), ("22515", "L1", True)]
-    rows = tables(content, TITLES[UNCONFIRMED])[0].rows
+    rows = tables(content, TITLES[CONFIRMED])[0].rows
     assert [r[0] for r in rows] == ["22513", "+22515"] and rows[1][3].startswith("Add-on")
-    assert "the bone biopsy at T12 (a treated level) are included" in texts(content, TITLES[UNCONFIRMED])
+    assert "Bone biopsy at T12: included in 22513, not reported separately." in texts(content, TITLES[CONFIRMED])
     _, vcontent = vertebro
     assert [(c.code, c.level) for c in vcontent.cpt] == [("22510", "T11"), ("22512", "L1")]
 
@@ -235,7 +250,7 @@ def test_specimen_dose_and_outcome(kypho, vertebro):
     assert outcome["Specimens"] == "Bone biopsy, T12 (left), in 10% formalin (histology), sent to the laboratory"
     assert not content.substantial_dose and "Below the substantial-dose thresholds" in outcome["Radiation dose"]
     assert outcome["Radiation dose"].startswith("Fluoroscopy time 4.2 min; reference air kerma (Ka,r) 210 mGy")
-    assert outcome["Findings"] == KYPHO["findings"] and fields(content, "Procedure")["Estimated blood loss"] == "10 mL"
+    assert outcome["Findings"] == KYPHO["findings"] and outcome["Estimated blood loss"] == "10 mL"
     assert KYPHO["complications"] in outcome["Complications"]
     assert "Recorded during the procedure: balloon not intact on removal at L1 right." in outcome["Complications"]
     assert outcome["Condition"] == "Stable" and outcome["Disposition"] == KYPHO["disposition"]
@@ -282,7 +297,7 @@ def test_signatures_and_addenda(kypho):
     _, content = kypho
     rows = tables(content, "Signatures")[0].rows
     assert [r[1] for r in rows] == ["Circulating nurse", "Operator"]
-    assert rows[0][0] == KYPHO["new_nurse"] and rows[1][0] == "Dr Ada Demo" and rows[1][3] == "Approved"
+    assert rows[0][0] == KYPHO["new_nurse"] and rows[1][0] == "Dr Ada Demo" and rows[1][3] == "Author"
     nurse = tables(content, "Nurse's signature")[0].rows
     assert nurse == (rows[0],), "the nurse's signature also closes the nursing record"
     for title in ("Addenda", "Signatures and addenda"):  # in the operative report and in the audit trail
@@ -293,7 +308,11 @@ def test_signatures_and_addenda(kypho):
 
 
 def test_acknowledgements_in_the_nursing_record_and_the_audit_trail(service, clock):
-    case_id = service.start_case(**setup_kwargs(screen={"inr": 1.8})).case_id
+    case_id = service.start_case(**setup_kwargs()).case_id
+    advance(service, clock, case_id, "prechecks")
+    drawn = (clock.now() - timedelta(hours=2)).isoformat()
+    labs = {**STEP_VALUES["prechecks"], "inr": 1.8, "platelets": 250.0, "labs_drawn": drawn}
+    service.record_step(case_id=case_id, step="prechecks", values=labs)
     for warning in service.warnings(case_id, pending_only=True):
         service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
     advance(service, clock, case_id, "cement_injection")

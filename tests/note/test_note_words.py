@@ -62,9 +62,10 @@ def test_a_leak_recorded_as_one_choice_or_several_reads_the_same():
 
 def test_no_raw_float_or_unit_name_leaks_into_any_document(service, clock):
     """Values typed in other units (atm, seconds, Gy, mGy·cm²) come out rounded as people write them."""
-    case_id = service.start_case(**setup_kwargs(screen={"inr": 1.0, "platelets": 250.0})).case_id
+    case_id = service.start_case(**setup_kwargs()).case_id
+    drawn = "2026-03-02T06:30:00+00:00"
     awkward = {
-        ("prechecks", None, None): {**STEP_VALUES["prechecks"], "inr": 1, "platelets": 220.0},
+        ("prechecks", None, None): {**STEP_VALUES["prechecks"], "inr": 1, "platelets": 220.0, "labs_drawn": drawn},
         ("balloon_inflation", "T12", "left"): {**STEP_VALUES["balloon_inflation"], "pressure": (13, "atm")},
         ("balloon_inflation", "T12", "right"): {**STEP_VALUES["balloon_inflation"], "volume": 2.25},
         ("cement_injection", "T12", "left"): {**STEP_VALUES["cement_injection"], "volume": 2},
