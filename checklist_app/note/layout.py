@@ -181,10 +181,25 @@ def _cell(text: str, style: ParagraphStyle, width: float) -> str | Paragraph:
 
 def _grid(rows, texts, widths, commands, font_size: float, *, repeat_rows: int = 0) -> Table:
     """A table whose rows stay whole on a page, unless a row may be too tall for any page (then it splits)."""
-    tall = any(_estimated_height(row, widths, font_size) > TALL_ROW for row in texts)
+    tall = any(_row_height(cells, row, widths, font_size) > TALL_ROW for cells, row in zip(rows, texts, strict=True))
     table = Table(rows, colWidths=widths, repeatRows=repeat_rows, splitInRow=1 if tall else 0)
     table.setStyle(TableStyle(commands))
     return table
+
+
+def _row_height(cells: list, texts: list[str], widths: list[float], font_size: float) -> float:
+    """A row's height in points: guessed from its characters, and measured (wrapping its paragraphs)
+    whenever the guess is within reach of a tall row. The guess alone can be out by a factor of two
+    or more (CJK and emoji are wider than Latin letters, and long words leave lines half empty), and a
+    row taller than the page that is not allowed to split stops the whole note (LayoutError)."""
+    guess = _estimated_height(texts, widths, font_size)
+    if guess <= TALL_ROW / 8:
+        return guess
+    measured = 0.0
+    for cell, width in zip(cells, widths, strict=False):
+        if isinstance(cell, Paragraph):
+            measured = max(measured, cell.wrap(width - CELL_PADDING, 1e7)[1])
+    return max(guess, measured)
 
 
 def _estimated_height(row: list[str], widths: list[float], font_size: float) -> float:

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from checklist_app.note import note_content, render_pdf
 from checklist_app.note.record import describe
+from tests.conftest import advance, setup_kwargs
 from tests.note.note_cases import (
     KYPHO,
     block_strings,
@@ -123,3 +124,24 @@ def test_a_row_taller_than_a_page_splits_instead_of_failing(service, clock):
     content = note_content(service.state(case_id))
     body = body_text(pdf_pages(render_pdf(content)), content)
     assert squash("Finding line 0") in body and squash("Finding line 199") in body
+
+
+@pytest.mark.parametrize(
+    "findings",
+    [
+        ("山" * 49 + "\n") * 36,  # CJK lines just wider than the cell: twice the lines a guess from the length gives
+        ("😀" * 45 + "\n") * 40,
+        ("x" * 50 + " ") * 78,  # words that leave every line half empty
+        "a\n" * 1999,
+    ],
+    ids=["cjk", "emoji", "long-words", "many-lines"],
+)
+def test_any_accepted_free_text_prints_even_when_it_is_taller_than_a_page(service, clock, findings):
+    """Free text the service accepts (up to 4000 characters of findings) prints, split over pages if
+    it must: a table row taller than the page would otherwise stop the whole note (LayoutError)."""
+    case_id = service.start_case(**setup_kwargs(levels=[("L2", "left")])).case_id
+    advance(service, clock, case_id, until="closure")
+    service.record_findings(case_id=case_id, findings=findings, complications="none", ebl_ml=0.0)
+    pages = pdf_pages(render_pdf(note_content(service.state(case_id))))
+    line = findings.split("\n")[0].split(" ")[0]
+    assert sum(squash(page).count(squash(line)) for page in pages) >= 2
