@@ -13,9 +13,9 @@ from ..domain.facts import DoseReport
 from ..domain.settings import Settings
 from ..domain.setup import COVERAGE, COVERAGE_LABELS, REMISSION_LABELS
 from ..domain.state import NOT_APPLICABLE, CaseState
-from .words import DASH, amount, answered, clock, done, join_words, lower_first, qty, sentence
+from .words import DASH, amount, answered, clock, done, join_words, lower_first, qty
 
-NEURO_EXAM = {"normal": "normal neurological examination", "deficit": "neurological deficit"}
+NEURO_EXAM = {"normal": "neuro exam normal", "deficit": "neurological deficit"}
 
 
 # -- patient --------------------------------------------------------------------------------------
@@ -25,27 +25,35 @@ def weight(state: CaseState) -> str:
     return amount(value, "kg") if value is not None else "not recorded"
 
 
+IMAGING_EVIDENCE = {
+    "mri_stir": "MRI STIR oedema",
+    "bone_scan": "bone scan uptake",
+    "ct": "CT only",
+    "none": "no imaging evidence of an acute fracture",
+}
+
+
 def coverage(state: CaseState) -> str:
-    """The coverage evidence recorded at set-up (SPEC §5), in one line, or what is missing."""
+    """The coverage evidence recorded at set-up (SPEC §5), in one line, and what is missing."""
     assert state.setup is not None
     given = state.setup.coverage
     parts = []
     if "pain_score" in given:
-        parts.append(f"baseline pain {given['pain_score']}/10")
+        parts.append(f"pain {given['pain_score']}/10")
     if "neuro_exam" in given:
         parts.append(NEURO_EXAM.get(str(given["neuro_exam"]), str(given["neuro_exam"])))
     if "imaging" in given:
-        imaging = COVERAGE_LABELS.get(str(given["imaging"]), str(given["imaging"]))
-        parts.append("no imaging evidence of an acute fracture" if given["imaging"] == "none" else imaging)
+        parts.append(IMAGING_EVIDENCE.get(str(given["imaging"]), str(given["imaging"])))
     if "height_loss_pct" in given:
         parts.append(f"height loss {amount(given['height_loss_pct'], '%', 0)}")
     if "conservative_care" in given:
         care = COVERAGE_LABELS.get(str(given["conservative_care"]), str(given["conservative_care"]))
         parts.append(f"conservative care {care}")
     missing = [COVERAGE[key][0] for key in COVERAGE if key not in given]
-    text = sentence("; ".join(parts)) if parts else ""
+    text = "; ".join(parts)
+    text = text[:1].upper() + text[1:]
     if missing:
-        text += (" " if text else "") + f"Not recorded: {join_words(lower_first(m) for m in missing)}."
+        text += ("; n" if text else "N") + f"ot recorded: {join_words(lower_first(m) for m in missing)}"
     return text
 
 
@@ -198,33 +206,59 @@ def _leak_label(state: CaseState, code: str) -> str:
 
 
 GATE_WORDS = {
-    "time_out": "before the time-out",
+    "time_out": "before the time-out was completed",
     "batch_window": "outside the cement batch's working window",
-    "hardening": "before the cement had hardened",
+    "hardening": "before the end of the hardening countdown",
     "expired_lot": "with an expired lot",
 }
+ACTIONS = {
+    "local_anesthetic": "local anaesthetic",
+    "incision": "incision",
+    "cannula_placement": "cannula",
+    "biopsy": "biopsy",
+    "balloon_inflation": "balloon inflation",
+    "balloon_removal": "balloon removal",
+    "cement_injection": "cement injection",
+    "hardening_wait": "hardening confirmed",
+    "cannula_removal": "cannulas removed",
+    "cement_mix": "cement mixed",
+    "balloon_kit": "balloon kit opened",
+}
+# The hard stop's own message says more than the gate's words (a batch's times, an expiry date).
+MESSAGE_KEPT = ("batch_window", "expired_lot")
 
 
-def overrides(state: CaseState, *, skip: tuple[str, ...] = ()) -> list[str]:
-    """Every hard stop overridden, with where, what it said, the reason and who recorded it."""
-    found = []
+def overrides(state: CaseState, *, only: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> list[str]:
+    """Every hard stop overridden, with what was done where and when, the reason and who recorded
+    it; overrides of one gate for one reason by one person read as one sentence."""
+    groups: dict[tuple[str, str, str], list[Event]] = {}
     for event in state.overrides:
         gate = str(event.values.get("gate", ""))
-        if gate in skip:
+        if gate in skip or (only and gate not in only):
             continue
-        found.append(override_text(state, event))
-    return found
+        groups.setdefault((gate, event.reason or "", event.actor), []).append(event)
+    return [override_text(state, events) for events in groups.values()]
 
 
-def override_text(state: CaseState, event: Event) -> str:
-    step = event.step or ""
-    title = state.template.step(step).title if state.template.has_step(step) else step
-    where = " ".join(p for p in (event.level, event.side) if p)
-    message = str(event.values.get("message", "")).rstrip(".")
-    return (
-        f"{title}{' ' + where if where else ''} at {clock(event.clinical_time)}: {message}. "
-        f"Reason: {event.reason or DASH} (recorded by {event.actor})."
-    )
+def override_text(state: CaseState, events: list[Event]) -> str:
+    """'Local anaesthetic (T12, 08:03) and cannula (T12 left, 08:06) before the time-out was
+    completed. Reason: ... (recorded by ...).'"""
+    first = events[0]
+    gate = str(first.values.get("gate", ""))
+    done_when = []
+    for event in events:
+        step = event.step or ""
+        what = ACTIONS.get(step) or lower_first(
+            state.template.step(step).title if state.template.has_step(step) else step
+        )
+        where = " ".join(p for p in (event.level, event.side) if p)
+        done_when.append(f"{what} ({where + ', ' if where else ''}{clock(event.clinical_time)})")
+    text = join_words(done_when)
+    text = text[:1].upper() + text[1:] + f" {GATE_WORDS.get(gate, 'despite a hard stop')}"
+    message = str(first.values.get("message", "")).rstrip(".")
+    if message and (gate in MESSAGE_KEPT or gate not in GATE_WORDS):
+        text += f" ({lower_first(message)})"
+    return f"{text}. Reason: {first.reason or DASH} (recorded by {first.actor})."
 
 
 # -- radiation dose -------------------------------------------------------------------------------
@@ -259,7 +293,8 @@ def dose_text(state: CaseState) -> str:
 def _planes(frontal: float | None, lateral: float | None, unit: str) -> str:
     if lateral is None:
         return ""
-    return f" (frontal {qty(frontal, unit)}, lateral {qty(lateral, unit)})"
+    front, side = (qty(value, unit).removesuffix(f" {unit}") for value in (frontal, lateral))
+    return f" (frontal {front}, lateral {side})"
 
 
 DOSE_CHECKS = (

@@ -22,6 +22,7 @@ UNITS = ("mL", "psi", "mg", "mGy", "Gy·cm²", "mGy·cm", "min", "G", "°C", "×
 _UNIT = re.compile(r"(\d) (?=(?:" + "|".join(map(re.escape, UNITS)) + r")(?!\w))")
 _ASCII_UNIT = re.compile(r"(\d) (?=(?:" + "|".join(u for u in UNITS if u.isascii()) + r")(?!\w))")
 KEEP_WITH_HEADING = 22 * mm  # room a heading needs below it: itself and a few lines or rows
+KEEP_WITH_PROSE = 15 * mm  # a heading and two lines of prose
 KEEP_TOGETHER = 70 * mm  # a heading with a first block up to this high, or a table as small, never splits
 TALL_ROW = 130 * mm  # a row taller than this might not fit on a page: let it split
 CELL_PADDING = 6  # points, left plus right, of every cell
@@ -95,9 +96,16 @@ def section_flowables(section: Section, width: float, st: Styles) -> list[Flowab
             blocks.append([_fields(block, width, st)])
         else:
             blocks.append(_table(block, width, st))
-    first = blocks[0] if blocks else []
+    first = [f for f in blocks[0] if not isinstance(f, CondPageBreak)] if blocks else []
     heading = paragraph(markup(section.title, bold=True), st.heading)
-    flowables: list[Flowable] = [CondPageBreak(KEEP_WITH_HEADING), KeepIfSmall([heading, *first])]
+    # Only the first flowable of the first block goes with the heading: a block of several tables
+    # (implants, then devices) would otherwise leave the heading alone at the foot of a page.
+    # Prose may start at the foot of a page (CondPageBreak leaves room for the heading and a few
+    # lines); a table or a grid of fields moves whole to the next page with its heading when small.
+    if section.blocks and isinstance(section.blocks[0], Text):
+        flowables: list[Flowable] = [CondPageBreak(KEEP_WITH_PROSE), heading, *first]
+    else:
+        flowables = [CondPageBreak(KEEP_WITH_HEADING), KeepIfSmall([heading, *first[:1]]), *first[1:]]
     for rest in blocks[1:]:
         flowables += rest
     flowables.append(Spacer(1, 1 * mm))

@@ -13,9 +13,7 @@ from . import clinical
 from .model import Text
 from .words import (
     access,
-    answered,
     article,
-    checked_items,
     choice,
     clock,
     done,
@@ -30,13 +28,6 @@ from .words import (
     sides_phrase,
 )
 
-ANAESTHESIA = {
-    "local": "Local anaesthesia alone was started",
-    "local_sedation": "Local anaesthesia with moderate sedation was started",
-    "mac": "Monitored anaesthesia care (MAC) was started",
-    "regional": "Regional anaesthesia was started",
-    "general": "General anaesthesia was induced",
-}
 IMAGING = {
     "single_c_arm": "fluoroscopy with a single C-arm",
     "biplane": "biplane fluoroscopy",
@@ -75,10 +66,9 @@ def technique(state: CaseState) -> tuple[Text, ...]:
 
 
 def _preparation(state: CaseState) -> str:
+    # Arrival, anaesthesia and antibiotic stand in the report's fields above the narrative (one
+    # value, one place): the narrative starts with the patient on the table.
     parts = [
-        _arrival(state),
-        _anaesthesia(state),
-        _antibiotic(state),
         _position(state),
         _imaging(state),
         _localisation(state),
@@ -86,44 +76,6 @@ def _preparation(state: CaseState) -> str:
         _time_out(state),
     ]
     return " ".join(sentence(p) for p in parts if p)
-
-
-def _arrival(state: CaseState) -> str:
-    pir = state.facts.milestone("PIR")
-    text = f"the patient was brought into the procedure room at {clock(pir)}" if pir else ""
-    entry = done(state, "identity_consent")
-    if entry is None:
-        return text
-    confirmed = _confirmed(state, "identity_consent", entry.values)
-    return f"{text}; {confirmed}" if text else confirmed
-
-
-def _confirmed(state: CaseState, step: str, values: dict[str, Any]) -> str:
-    """'identity, procedure and consent confirmed' naming any item answered no."""
-    yes, no = checked_items(state, step, values)
-    text = "identity, procedure, levels, sides and consent were checked" if yes else ""
-    return text + (f" (NOT confirmed: {join_words(no)})" if no else "")
-
-
-def _anaesthesia(state: CaseState) -> str:
-    entry = done(state, "anesthesia_start")
-    if entry is None:
-        return ""
-    kind = str(entry.values.get("type", ""))
-    text = ANAESTHESIA.get(kind, f"{choice(state, 'anesthesia_start', 'type', kind)} was started")
-    provider = state.setup.team.anaesthesia if state.setup else ""
-    return f"{text} at {clock(entry.clinical_time)}" + (f" by {provider}" if provider else "")
-
-
-def _antibiotic(state: CaseState) -> str:
-    entry = answered(state, "antibiotic")
-    if entry is None:
-        return ""
-    if entry.status == NOT_APPLICABLE:
-        return f"antibiotic prophylaxis was not applicable ({entry.event.reason})"
-    if entry.values.get("given"):
-        return f"antibiotic prophylaxis: {lower_first(clinical.antibiotic(state))}"
-    return f"no antibiotic prophylaxis was given ({entry.values.get('not_given_reason') or 'no reason recorded'})"
 
 
 def _position(state: CaseState) -> str:
@@ -179,14 +131,9 @@ def _skin(state: CaseState) -> str:
 def _time_out(state: CaseState) -> str:
     entry = done(state, "time_out")
     text = f"the WHO time-out was completed at {clock(entry.clinical_time)}" if entry else ""
-    for override in state.overrides:
-        if override.values.get("gate") == "time_out":
-            where = " ".join(p for p in (override.level, override.side) if p)
-            before = f"the first cannula ({where})" if where else "the first cannula"
-            text += ("; " if text else "") + (
-                f"{before} was placed at {clock(override.clinical_time)} before the time-out was completed "
-                f"(hard stop overridden, reason: {override.reason}; recorded by {override.actor})"
-            )
+    early = clinical.overrides(state, only=("time_out",))
+    if early:
+        text += ("; " if text else "") + "hard stop overridden: " + " ".join(lower_first(t) for t in early)
     return text
 
 
@@ -248,7 +195,7 @@ def _tips(entries: dict[str, Entry]) -> str:
         views = [v for v, key in (("AP", "tip_ap"), ("lateral", "tip_lateral")) if not entry.values.get(key)]
         if views:
             missing.append(f"NOT confirmed on the {join_words(views)} view on the {side_word(side)}")
-    confirmed = "the tip position confirmed on AP and lateral views"
+    confirmed = "tips confirmed on AP and lateral views"
     return confirmed if not missing else f"tip position {'; '.join(missing)}"
 
 
@@ -258,15 +205,15 @@ def _biopsy(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
         return ""
     values = entry.values
     if not values.get("taken"):
-        return "no biopsy was taken"
+        return ""  # the specimens line and the nursing record say no biopsy was taken
     container = lower_first(choice(state, "biopsy", "container", values.get("container")))
     text = f"a bone biopsy was taken from the {side_word(values.get('side'))} side into {container}"
-    text += "; the label was read back" if values.get("label_read_back") else "; the label was NOT read back"
+    text += ", the label read back" if values.get("label_read_back") else "; the label was NOT read back"
     return text + (" and the specimen sent to the laboratory" if values.get("sent") else "; the specimen was NOT sent")
 
 
 def _balloons(state: CaseState, level: str, sides: tuple[str, ...], *, named: set[tuple[str, ...]]) -> str:
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for side in sides:
         entry = done(state, "balloon_inflation", level, side)
         if entry is None:
@@ -275,28 +222,29 @@ def _balloons(state: CaseState, level: str, sides: tuple[str, ...], *, named: se
         product, lot, _kit = inflation_balloon(state, values)
         name = product_name(state, "balloon", product)
         end = lower_first(choice(state, "balloon_inflation", "end_point", values.get("end_point")))
-        groups.setdefault((name, lot), []).append(
-            f"to {qty(values.get('pressure'), 'psi')} and {ml(values.get('volume'))} "
-            f"on the {side_word(side)} (end point: {end})"
-        )
+        where = f"to {qty(values.get('pressure'), 'psi')} and {ml(values.get('volume'))} on the {side_word(side)}"
+        groups.setdefault((name, lot), []).append((where, end))
+    removals = [e for s in sides if (e := done(state, "balloon_removal", level, s))]
+    intact = bool(removals) and all(e.values.get("intact") is not False for e in removals)
     clauses = []
     for (name, lot), inflations in groups.items():
         subject = "the balloon" if len(inflations) == 1 else "the balloons"
         verb = "was" if len(inflations) == 1 else "were"
         kit = f" ({name}, lot {lot})" if ("balloon", name, lot) not in named else ""
         named.add(("balloon", name, lot))
-        clauses.append(f"{subject}{kit} {verb} inflated {join_words(inflations)}")
+        if len({end for _, end in inflations}) == 1:
+            inflated = f"{join_words(w for w, _ in inflations)} (end point: {inflations[0][1]})"
+        else:
+            inflated = join_words(f"{w} (end point: {end})" for w, end in inflations)
+        clauses.append(f"{subject}{kit} {verb} inflated {inflated}" + (" and removed intact" if intact else ""))
     return "; ".join(clauses)
 
 
 def _balloon_removal(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
     entries = {s: e for s in sides if (e := done(state, "balloon_removal", level, s))}
-    if not entries:
-        return ""
     broken = [s for s, e in entries.items() if e.values.get("intact") is False]
     if not broken:
-        subject = "both balloons were" if len(entries) > 1 else "the balloon was"
-        return f"{subject} deflated and removed intact"
+        return ""  # "removed intact" closes the inflation sentence
     return f"the {sides_phrase(broken)} balloon was NOT intact on removal (complication)"
 
 
@@ -318,11 +266,14 @@ def _cement(state: CaseState, level: str, sides: tuple[str, ...], *, named: set[
         entry = state.entry_for(seq)
         values = entry.values if entry else {}
         lot = values.get("lot", "—")
+        product = product_name(state, "cement", str(values.get("product", "")))
         if ("cement", str(seq)) in named:
             cement = f"cement from the same batch (lot {lot})"
+        elif ("cement lot", product, str(lot)) in named:
+            cement = "a new mix of the same cement"
         else:
-            cement = f"{product_name(state, 'cement', str(values.get('product', '')))} (lot {lot})"
-            named.add(("cement", str(seq)))
+            cement = f"{product} (lot {lot})"
+        named |= {("cement", str(seq)), ("cement lot", product, str(lot))}
         if len(doses) > 1 and len({detail for _, detail in doses}) == 1:
             injected = f"{join_words(dose for dose, _ in doses)} (each {doses[0][1]})"
         else:
@@ -344,20 +295,19 @@ def _hardening_and_removal(state: CaseState, level: str, sides: tuple[str, ...])
     if wait is not None:
         hard = wait.values.get("sample_hard")
         parts.append(
-            f"the cement sample on the table was confirmed hard at {clock(wait.clinical_time)}"
+            f"the cement sample on the table was hard at {clock(wait.clinical_time)}"
             if hard
             else "the cement sample was NOT confirmed hard"
         )
     override = gate_overridden(state, "hardening", "cannula_removal", level, None)
     early = (
-        f", before the end of the hardening countdown (hard stop overridden, reason: {override.reason}; "
-        f"recorded by {override.actor})"
+        f", before the end of the hardening countdown (hard stop overridden: {override.reason})"
         if override is not None
         else ""
     )
     if removal is not None:
-        stasis = "haemostasis achieved" if removal.values.get("haemostasis") else "haemostasis NOT confirmed"
-        parts.append(f"the cannulas were removed at {clock(removal.clinical_time)}{early}; {stasis}")
+        stasis = "with haemostasis" if removal.values.get("haemostasis") else "haemostasis NOT confirmed"
+        parts.append(f"the cannulas were removed at {clock(removal.clinical_time)}{early}, {stasis}")
     elif early:
         parts.append("the hardening hard stop was overridden" + early[early.index(" (") :])
     return "; ".join(parts)
@@ -387,7 +337,7 @@ def _outcome(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
     for event in state.overrides:
         gate = str(event.values.get("gate", ""))
         if event.level == level and gate not in ("time_out", "hardening"):
-            parts.append(f"hard stop overridden: {lower_first(clinical.override_text(state, event))}")
+            parts.append(f"hard stop overridden: {lower_first(clinical.override_text(state, [event]))}")
     return ". ".join(sentence(p).rstrip(".") for p in parts)
 
 
@@ -402,15 +352,9 @@ def _closing(state: CaseState) -> str:
         closure = CLOSURE.get(str(values.get("closure")), f"skin closure: {values.get('closure')}")
         dressing = DRESSING.get(str(values.get("dressing")), f"dressing: {values.get('dressing')}")
         parts.append(f"{closure} and {dressing}")
-    finish = state.facts.milestone("PF")
-    if finish is not None:
-        parts.append(f"the procedure finished at {clock(finish)}")
     out = done(state, "sign_out")
     if out is not None:
         parts.append(_sign_out(state, out.values))
-    leave = state.facts.milestone("POR")
-    if leave is not None:
-        parts.append(f"the patient left the room at {clock(leave)}")
     return " ".join(sentence(p) for p in parts)
 
 

@@ -19,6 +19,7 @@ from reportlab.platypus import (
     PageBreak,
     PageTemplate,
     Paragraph,
+    Spacer,
     Table,
     TableStyle,
 )
@@ -53,7 +54,10 @@ def _render(content: NoteContent, pagesize: tuple[float, float]) -> bytes:
         if index:  # each document starts on a page of its own, under its own title
             story += [NextPageTemplate(document.key), PageBreak()]
         story.append(_DocumentStart(document.key, document.title))
-        story += [flowable for section in document.sections for flowable in section_flowables(section, width, st)]
+        body = [flowable for section in document.sections for flowable in section_flowables(section, width, st)]
+        while body and isinstance(body[-1], Spacer):  # a spacer that no longer fits would start a blank page
+            body.pop()
+        story += body
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,

@@ -34,17 +34,8 @@ def who_blocks(state: CaseState) -> tuple[Block, ...]:
 
 
 def time_out_overrides(state: CaseState) -> list[str]:
-    """Each cannula placed before the time-out was completed, with the reason and who recorded it."""
-    found = []
-    for override in state.overrides:
-        if override.values.get("gate") == "time_out":
-            where = " ".join(p for p in (override.level, override.side) if p) or "the case"
-            found.append(
-                f"{override.values.get('message', '')}. The cannula at {where} was placed at "
-                f"{clock(override.clinical_time)}, before the time-out. Reason: {override.reason} "
-                f"(recorded by {override.actor})."
-            )
-    return found
+    """Each invasive step done before the time-out was completed, with the reason and who recorded it."""
+    return clinical.overrides(state, only=("time_out",))
 
 
 def lab_values(state: CaseState) -> str:

@@ -67,8 +67,8 @@ def styles() -> Styles:
 
 
 def _build() -> Styles:
-    base = ParagraphStyle("body", fontName=BODY_FONT, fontSize=9, leading=11.5, spaceAfter=3, splitLongWords=1)
-    small = ParagraphStyle("cell", parent=base, fontSize=8, leading=10, spaceAfter=0)
+    base = ParagraphStyle("body", fontName=BODY_FONT, fontSize=9, leading=11, spaceAfter=2, splitLongWords=1)
+    small = ParagraphStyle("cell", parent=base, fontSize=8, leading=9.6, spaceAfter=0)
     return Styles(
         body=base,
         alert=ParagraphStyle("alert", parent=base, textColor=ALERT, fontName=BOLD_FONT),
