@@ -202,8 +202,8 @@ def kyphoplasty(service: ChecklistService, clock: FakeClock) -> str:
         return lambda: nurse.record("cannula_placement", level, side, values, **extra)
 
     def late_cannula() -> None:
-        clock.advance(minutes=6)
-        when = clock.now() - timedelta(minutes=5)
+        clock.advance(minutes=14)  # ticked when the nurse was free again, 12 minutes after the fact
+        when = clock.now() - timedelta(minutes=12)
         cannula("L1", "left", clinical_time=when, late_reason="catch_up")()
 
     def early_removal() -> None:

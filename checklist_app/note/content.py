@@ -359,7 +359,10 @@ def _dose(state: CaseState, settings: Settings) -> tuple[str, tuple[Block, ...]]
             f"{'; '.join(over)}. Patient follow-up required.", label="SUBSTANTIAL RADIATION DOSE:", tone="alert"
         )
         return text, (flag,)
-    return f"{text}\nBelow the substantial-dose thresholds ({clinical.dose_levels(report, settings)})", ()
+    levels = clinical.dose_levels(report, settings)
+    if not levels:
+        return f"{text}\nNo substantial-dose level is set for this modality (site setting)", ()
+    return f"{text}\nBelow the substantial-dose thresholds ({levels})", ()
 
 
 __all__ = [

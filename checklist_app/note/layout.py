@@ -70,8 +70,8 @@ FIELD_STYLE = [
     ("LINEBELOW", (0, 0), (-1, -1), 0.25, GRID),
     ("LEFTPADDING", (0, 0), (-1, -1), 2),
     ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-    ("TOPPADDING", (0, 0), (-1, -1), 2),
-    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
 ]
 GRID_STYLE = [
     ("VALIGN", (0, 0), (-1, -1), "TOP"),

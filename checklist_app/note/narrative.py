@@ -59,7 +59,11 @@ def technique(state: CaseState) -> tuple[Text, ...]:
     named: set[tuple[str, ...]] = set()  # balloon kits and cement batches already named in full
     for planned in state.setup.levels:
         text = _level(state, planned.level, planned.sides, named)
-        label = f"{planned.level} ({access(state, planned.level, planned.sides)})."
+        performed = state.facts.performed(planned.level)
+        how = "abandoned" if performed == "abandoned" else access(state, planned.level, planned.sides)
+        if performed == "vertebroplasty" and state.setup.procedure != "vertebroplasty":
+            how += ", converted to vertebroplasty"
+        label = f"{planned.level} ({how})."
         paragraphs.append(Text(text or "No step of this level has been recorded yet.", label=label))
     paragraphs.append(Text(_closing(state) or "Closure has not been recorded yet.", label="Completion."))
     return tuple(paragraphs)
@@ -256,7 +260,11 @@ def _cement(state: CaseState, level: str, sides: tuple[str, ...], *, named: set[
             continue
         values = entry.values
         stop = STOPS.get(str(values.get("stop_reason")), "")
-        detail = ", ".join(p for p in (stop, _leak(state, values)) if p)
+        leak = _leak(state, values)
+        if values.get("stop_reason") == "leak" and leak != "no leak":
+            detail = f"stopped for {article(leak)} {leak}"  # "stopped for an intradiscal leak, asymptomatic"
+        else:
+            detail = ", ".join(p for p in (stop, leak) if p)
         batch = values.get("batch")
         groups.setdefault(batch if isinstance(batch, int) else 0, []).append(
             (f"{ml(values.get('volume'))} on the {side_word(side)}", detail)
@@ -306,8 +314,8 @@ def _hardening_and_removal(state: CaseState, level: str, sides: tuple[str, ...])
         else ""
     )
     if removal is not None:
-        stasis = "with haemostasis" if removal.values.get("haemostasis") else "haemostasis NOT confirmed"
-        parts.append(f"the cannulas were removed at {clock(removal.clinical_time)}{early}, {stasis}")
+        stasis = "with haemostasis" if removal.values.get("haemostasis") else "(haemostasis NOT confirmed)"
+        parts.append(f"the cannulas were removed at {clock(removal.clinical_time)} {stasis}{early}")
     elif early:
         parts.append("the hardening hard stop was overridden" + early[early.index(" (") :])
     return "; ".join(parts)

@@ -49,18 +49,30 @@ def levels_table(state: CaseState) -> Table:
             if leaked or broken:
                 flagged.append(len(rows))
             leak = _leak_cell(state, inject, removal)
+            outcome = state.facts.level_outcomes.get(planned.level)
+            if outcome is not None:  # the change of plan, where it shows: in the row of the level
+                converted = state.facts.performed(planned.level) == "vertebroplasty"
+                changed = "Converted to vertebroplasty" if converted else "Level abandoned"
+                leak = changed if leak == DASH else f"{leak}; {lower_first(changed)}"
+                if len(rows) not in flagged:
+                    flagged.append(len(rows))
             rows.append(_level_row(state, planned.level, side, cannula, inflate, inject, leak, kypho))
     summary = [f"{leaks} leak{'s' if leaks != 1 else ''}"] if leaks else ["No leak"]
     summary += [f"{torn} balloon{'s' if torn != 1 else ''} not intact"] if torn else []
-    return _levels(rows, flagged, kypho, cement_total, balloon_total, "; ".join(summary), cannulas)
+    treated = len({i.level for i in state.facts.injections})
+    return _levels(rows, flagged, kypho, cement_total, balloon_total, "; ".join(summary), cannulas, treated)
 
 
-def _levels(rows, flagged, kypho, cement_total, balloon_total, leak_total, cannulas) -> Table:
-    count = len({r[0] for r in rows})
+def _levels(rows, flagged, kypho, cement_total, balloon_total, leak_total, cannulas, treated=None) -> Table:
+    count = len({r[0] for r in rows}) if treated is None else treated
     header: tuple[str, ...]
     widths: tuple[float, ...]
     totals: tuple[str, ...]
-    first = ("Total", "", f"{count} level{'s' if count != 1 else ''}, {cannulas} cannula{'s' if cannulas != 1 else ''}")
+    first = (
+        "Total",
+        "",
+        f"{count} level{'s' if count != 1 else ''}, {cannulas} cannula{'s' if cannulas != 1 else ''}",
+    )
     if kypho:
         header = (
             "Level",
@@ -146,7 +158,12 @@ def implants_blocks(state: CaseState) -> tuple[Block, ...]:
     """Cement batches (the implants) and, under their own heading, the balloon kits: each balloon was
     removed, so it is a device used, not an implant, listed with product, lot and UDI for traceability."""
     facts = state.facts
-    cement = [_cement_row(state, b.entry) for b in facts.batches]
+    # One row per cement lot (what traceability needs); each mix of it is a line of its use.
+    lots: dict[tuple[str, str, str, str], list[Entry]] = {}
+    for b in facts.batches:
+        key = (b.product_id, b.lot, str(b.expiry or ""), str(b.gtin or ""))
+        lots.setdefault(key, []).append(b.entry)
+    cement = [_cement_row(state, entries) for entries in lots.values()]
     kits = [_kit_row(state, k.entry) for k in facts.kits]
     if not cement and not kits:
         nothing = "No cement batch has been recorded yet."
@@ -162,16 +179,23 @@ def implants_blocks(state: CaseState) -> tuple[Block, ...]:
     return (Table(header, tuple(rows), (0.85, 2.45, 0.8, 0.85, 1.75, 2.0), groups=groups),)
 
 
-def _cement_row(state: CaseState, batch: Entry) -> tuple[str, ...]:
-    values = batch.values
+def _cement_row(state: CaseState, batches: list[Entry]) -> tuple[str, ...]:
+    """One cement lot: product, lot, expiry, UDI, and each mix of it ('Mixed 08:07, room 21 °C: T11 left
+    2.8 mL, right 2.6 mL')."""
+    first = batches[0]
+    values = first.values
     product = find_product(state, "cement", str(values.get("product", "")))
     name = product_name(state, "cement", str(values.get("product", "")))
     maker = f"\n{product.manufacturer}" if product is not None else ""
-    used = _cement_use(state, batch.seq)
-    temp = f", room {qty(values['room_temperature'], '°C')}" if values.get("room_temperature") is not None else ""
-    use = f"Mixed {clock(batch.clinical_time)}{temp}" + (f"\n{used}" if used else "\nNot injected")
+    uses = []
+    for batch in batches:
+        used = _cement_use(state, batch.seq)
+        room = batch.values.get("room_temperature")
+        temp = f", room {qty(room, '°C')}" if room is not None else ""
+        uses.append(f"Mixed {clock(batch.clinical_time)}{temp}" + (f"\n{used}" if used else "\nNot injected"))
     gtin = str(values.get("gtin") or (product.gtin if product else ""))
-    return ("Bone cement", name + maker, str(values.get("lot", DASH)), _expiry(values, batch), _udi(gtin, values), use)
+    lot = str(values.get("lot", DASH))
+    return ("Bone cement", name + maker, lot, _expiry(values, first), _udi(gtin, values), "\n".join(uses))
 
 
 def _cement_use(state: CaseState, seq: int) -> str:

@@ -258,6 +258,11 @@ def value_text(state: CaseState, step: str, spec: FieldSpec, value: Any) -> str:
         return ", ".join(spec.choice_label(str(v)) for v in codes)
     if spec.type == "staff":
         return ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+    if spec.type == "datetime" and isinstance(value, str):
+        try:
+            return local_datetime(datetime.fromisoformat(value))
+        except ValueError:
+            return value
     if spec.type == "product":
         return "Other" if value == "other" else product_name(state, spec.catalogue or "", str(value))
     if spec.type == "batch" and isinstance(value, int) and not isinstance(value, bool):

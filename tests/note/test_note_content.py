@@ -229,13 +229,16 @@ def test_levels_table_has_every_side_and_totals(kypho, vertebro):
 def test_implants_list_product_lot_expiry_and_udi_and_the_balloon_kits_as_devices(kypho):
     _, content = kypho
     table = tables(content, "Implants")[0]
-    # T12's cement had set before L1 was injected: a second batch, mixed for L1.
-    assert [r[0] for r in table.rows] == ["Bone cement", "Bone cement", DEVICES_HEADING, "Balloon kit"]
-    assert table.groups == (2,) and DEVICES_HEADING == "Devices used (not implanted)"
-    cement, _second, _heading, kit = table.rows
+    # T12's cement had set before L1 was injected: a second mix, of the same lot, for L1. One row per
+    # lot (what traceability needs), each mix a line of its use.
+    assert [r[0] for r in table.rows] == ["Bone cement", DEVICES_HEADING, "Balloon kit"]
+    assert table.groups == (1,) and DEVICES_HEADING == "Devices used (not implanted)"
+    cement, _heading, kit = table.rows
     assert cement[0] == "Bone cement" and cement[2] == "CM0001" and cement[3] == "2030-01-01"
     assert cement[4] == "(01)00614141100019\n(17)300101(10)CM0001"
-    assert cement[5].splitlines()[1:] == ["T12 left 3.5 mL, right 3.0 mL"]
+    use = cement[5].splitlines()
+    assert use[0].startswith("Mixed ") and use[1] == "T12 left 3.5 mL, right 3.0 mL"
+    assert use[2].startswith("Mixed ") and use[3] == "L1 left 3.0 mL, right 3.0 mL"
     assert kit[0] == "Balloon kit" and kit[2] == BALLOON_KIT["lot"] and kit[3] == BALLOON_KIT["expiry"]
     assert kit[4] == "(01)00614141200023\n(17)300630(10)BK12345\n(21)SN-0042"
     assert "Inflated at T12 and L1 (left and right)" in kit[5]
