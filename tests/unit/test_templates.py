@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -100,7 +101,25 @@ def test_steps_shared_by_both_procedures_are_identical(kypho: Template, vertebro
     for step in vertebro.steps:
         if step.id == "level_outcome":  # only a kyphoplasty level can be converted to vertebroplasty
             continue
-        assert step == kypho.step(step.id), step.id
+        assert _without_procedure_words(step) == _without_procedure_words(kypho.step(step.id)), step.id
+
+
+def _without_procedure_words(step):
+    """A step with the time-out's implants label set aside: a vertebroplasty's never names balloon kits."""
+    if step.id != "time_out":
+        return step
+    fields = tuple(replace(f, label="") if f.id == "implants_available" else f for f in step.fields)
+    return replace(step, fields=fields)
+
+
+def test_a_vertebroplasty_time_out_never_mentions_balloon_kits(kypho: Template, vertebro: Template) -> None:
+    """SPEC §7: a vertebroplasty note never mentions balloons; nor does its checklist in the room."""
+    assert vertebro.step("time_out").field("implants_available").label == "Implants available (cement)"
+    assert "balloon" in kypho.step("time_out").field("implants_available").label
+    for step in vertebro.steps:
+        words = [step.title, step.help, *(f.label for f in step.fields), *(f.help or "" for f in step.fields)]
+        words += [c.label for f in step.fields for c in f.choices]
+        assert not any("balloon" in w.lower() for w in words if w), step.id
 
 
 def test_a_vertebroplasty_level_can_be_abandoned_but_not_converted(kypho: Template, vertebro: Template) -> None:
