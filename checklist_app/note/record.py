@@ -73,7 +73,7 @@ def timeline_table(state: CaseState, service_day: date) -> Table:
         )
     header = ("No.", "Time", "Event", "By", "Reason / late entry")
     caption = "Every entry of the case log in order. Late entries show when they were recorded and why."
-    return Table(header, tuple(rows), (0.45, 0.65, 4.5, 1.3, 1.7), flagged=tuple(flagged), caption=caption)
+    return Table(header, tuple(rows), (0.42, 0.58, 4.5, 1.5, 1.6), flagged=tuple(flagged), caption=caption)
 
 
 def _what(state: CaseState, event: Event) -> str:
