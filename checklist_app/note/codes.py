@@ -189,6 +189,10 @@ def _coding_notes(state: CaseState, codes: NoteCodes) -> tuple[Block, ...]:
                 primary_neoplasm=setup.primary_neoplasm or None,
             )
         ]
+    # The coder's notes read as one paragraph (each is a sentence), not a line each.
+    muted = [n for n in notes if isinstance(n, Text) and n.tone == "muted"]
+    if len(muted) > 1:
+        notes = [Text(" ".join(n.text for n in muted), tone="muted"), *(n for n in notes if n not in muted)]
     treated = treated_levels(state)
     if not treated:
         notes.append(Text("No cement injection recorded yet: codes shown for the planned levels.", tone="alert"))

@@ -212,8 +212,9 @@ def _biopsy(state: CaseState, level: str, sides: tuple[str, ...]) -> str:
         return ""  # the specimens line and the nursing record say no biopsy was taken
     container = lower_first(choice(state, "biopsy", "container", values.get("container")))
     text = f"a bone biopsy was taken from the {side_word(values.get('side'))} side into {container}"
-    text += ", the label read back" if values.get("label_read_back") else "; the label was NOT read back"
-    return text + (" and the specimen sent to the laboratory" if values.get("sent") else "; the specimen was NOT sent")
+    # Read back and sent: the Specimens line says so; the narrative speaks only of what went wrong.
+    text += "" if values.get("label_read_back") else "; the label was NOT read back"
+    return text + ("" if values.get("sent") else "; the specimen was NOT sent")
 
 
 def _balloons(state: CaseState, level: str, sides: tuple[str, ...], *, named: set[tuple[str, ...]]) -> str:

@@ -67,7 +67,7 @@ def styles() -> Styles:
 
 
 def _build() -> Styles:
-    base = ParagraphStyle("body", fontName=BODY_FONT, fontSize=9, leading=11, spaceAfter=2, splitLongWords=1)
+    base = ParagraphStyle("body", fontName=BODY_FONT, fontSize=8.5, leading=10.5, spaceAfter=2, splitLongWords=1)
     small = ParagraphStyle("cell", parent=base, fontSize=8, leading=9.6, spaceAfter=0)
     return Styles(
         body=base,

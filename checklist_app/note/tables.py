@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -117,7 +118,9 @@ def _level_row(state, level, side, cannula, inflate, inject, leak, kypho) -> tup
 def _leak_cell(state: CaseState, inject: Entry | None, removal: Entry | None) -> str:
     parts = []
     if inject is not None:
-        where = leak_words(state, inject.values)
+        # The table's narrow column names the leak without its parenthesis ("Venous", not "Venous
+        # (basivertebral / segmental)"); the narrative and the complications give it whole.
+        where = re.sub(r" \([^)]*\)", "", leak_words(state, inject.values))
         if not where:
             parts.append("No leak")
         else:

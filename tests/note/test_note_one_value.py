@@ -100,13 +100,6 @@ def read_values(text: str) -> dict[str, set[str]]:
     return found
 
 
-def clinical_text(pdf: bytes, content) -> str:
-    """The operative report and the nursing record as pypdf reads them (the audit trail left out)."""
-    pages = pdf_pages(pdf)
-    owners = page_documents(pages, content)
-    return "\n".join(page for page, owner in zip(pages, owners, strict=True) if owner.key != "audit")
-
-
 def twice(found: dict[str, set[str]]) -> dict[str, list[str]]:
     return {name: sorted(values) for name, values in found.items() if len(values) > 1}
 
@@ -128,14 +121,19 @@ def test_the_reader_finds_a_value_printed_with_two_numbers():
 
 def check(state) -> dict[str, set[str]]:
     content = note_content(state)
-    found = read_values(clinical_text(render_pdf(content), content))
+    pages = pdf_pages(render_pdf(content))
+    owners = [d.key for d in page_documents(pages, content)]
+    if len(state.setup.levels) <= 3:  # SPEC §7: the operative report of a 3-level case takes 1-2 pages
+        assert 1 <= owners.count("report") <= 2, f"{state.case_id}: the report takes {owners.count('report')} pages"
+    text = "\n".join(page for page, owner in zip(pages, owners, strict=True) if owner != "audit")
+    found = read_values(text)
     assert twice(found) == {}, f"{state.case_id}: a value printed with two different numbers"
     return found
 
 
-@pytest.mark.parametrize("seed", [11, 29])
-def test_every_demo_case_prints_each_value_with_one_number(service, clock, seed):
-    for result in simulate(service, clock, cases=6, seed=seed):
+@pytest.mark.parametrize("seed", [5, 11, 29])
+def test_every_demo_case_prints_each_value_with_one_number_and_its_report_in_two_pages(service, clock, seed):
+    for result in simulate(service, clock, cases=10, seed=seed):
         found = check(service.state(result.case_id))
         state = service.state(result.case_id)
         labs = state.facts.labs()
