@@ -318,7 +318,9 @@ def _cement_injection(sim: CaseSimulator, level, side) -> None:
         batch = sim.state.facts.batches[-1]
         window = working_window(sim.state, batch)
         assert window is not None
-        sim.clock.set(max(sim.clock.now(), window[0]))  # wait for dough time
+    # Wait for dough time (a batch mixed just before a restart may not be ready yet either): an
+    # injection before it is a hard stop (SPEC §3).
+    sim.clock.set(max(sim.clock.now(), window[0]))
     sim.wait(0.5, 1.5)
     volume = round(sim.rng.uniform(1.5, 4.5), 1)
     leak = "none" if sim.rng.random() < 0.85 else sim.rng.choice(("venous", "paravertebral", "intradiscal"))
