@@ -39,7 +39,7 @@ def coverage(state: CaseState) -> str:
     given = state.setup.coverage
     parts = []
     if "pain_score" in given:
-        parts.append(f"pain {given['pain_score']}/10")
+        parts.append(f"baseline pain {given['pain_score']}/10")
     if "neuro_exam" in given:
         parts.append(NEURO_EXAM.get(str(given["neuro_exam"]), str(given["neuro_exam"])))
     if "imaging" in given:

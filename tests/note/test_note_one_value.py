@@ -40,7 +40,7 @@ VALUES = [
     ("CTDIvol", rf"CTDIvol:? {NUMBER} mGy"),
     ("dose-length product", rf"\(DLP\):? {NUMBER} mGy·cm"),
     ("estimated blood loss", rf"Estimated blood loss:? {NUMBER} mL"),
-    ("baseline pain", r"Coverage evidence Pain (\d+)/10"),
+    ("baseline pain", r"Coverage evidence Baseline pain (\d+)/10"),
     ("pain after the procedure", r"as before; pain (\d+)/10"),
     ("height loss", r"height loss (\d+)%"),
 ]

@@ -151,7 +151,7 @@ def test_the_antibiotic_is_timed_to_the_first_incision_and_an_early_dose_says_so
     [
         (
             {"pain_score": 8, "neuro_exam": "normal", "imaging": "mri_stir", "height_loss_pct": 30.0},
-            "Pain 8/10; neuro exam normal; MRI STIR oedema; height loss 30%; not recorded: conservative care",
+            "Baseline pain 8/10; neuro exam normal; MRI STIR oedema; height loss 30%; not recorded: conservative care",
         ),
         ({}, "Not recorded: baseline pain score (0–10)"),
     ],
