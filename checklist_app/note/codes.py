@@ -18,7 +18,7 @@ from ..domain.events import Event
 from ..domain.state import CaseState
 from .model import Block, Table, Text
 from .tables import treated_levels
-from .words import DASH, join_words, stamp
+from .words import DASH, join_words, sentence, stamp
 
 SUGGESTED, CONFIRMED, UNCONFIRMED = "suggested", "confirmed", "unconfirmed"
 TITLES = {
@@ -178,7 +178,11 @@ def _coding_notes(state: CaseState, codes: NoteCodes) -> tuple[Block, ...]:
         origin = "given at set-up" if setup.icd10 else "proposed from the indication"
         notes.append(Text(f"ICD-10-CM {origin}.", tone="muted"))
     notes += [Text(text, tone="muted") for text in state.coding.coder_notes(state.facts.levels_done())]
-    notes += [Text(line.note, tone="muted") for line in codes.cpt if line.note]
+    notes += [  # 'abandoned: reason' said of its level(s): 'L2 abandoned: reason.'
+        Text(sentence(f"{join_words(lv for lv in (line.levels or (line.level,)) if lv)} {line.note}"), tone="muted")
+        for line in codes.cpt
+        if line.note
+    ]
     if not setup.icd10:
         notes += [
             Text(text, tone="muted")
