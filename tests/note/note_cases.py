@@ -145,7 +145,12 @@ def build_kyphoplasty(
         service.retract(case_id=case_id, seq=seq, reason=KYPHO["retraction"])
         record("closure")
 
+    def labs():  # entered once, with the time the blood was drawn (SPEC §5)
+        drawn = (clock.now() - timedelta(hours=3)).isoformat()
+        record("prechecks", values={**STEP_VALUES["prechecks"], "inr": 1.0, "platelets": 220.0, "labs_drawn": drawn})
+
     special = {
+        ("prechecks", None, None): labs,
         ("time_out", None, None): before_time_out,
         ("biopsy", "T12", None): biopsy,
         ("cement_injection", "T12", "left"): corrected_injection,
