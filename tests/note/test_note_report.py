@@ -185,3 +185,20 @@ def test_a_nurse_signature_voided_by_a_later_change_prints_as_voided_and_not_as_
     signed = next(r for r in timeline if r[2].startswith("Signed by Nurse Dana Demo"))
     assert "VOIDED by the change in entry #" in signed[2]
     assert "Performed" in audit[0][4] and "performed" in signed[2]
+
+
+def test_an_antibiotic_given_after_the_first_incision_says_after_in_capitals(service, clock):
+    case_id = service.start_case(**setup_kwargs()).case_id
+    walk(service, clock, case_id)
+    entry = service.state(case_id).instance("antibiotic").entry
+    incision = service.state(case_id).facts.milestone("PST")
+    service.correct(
+        case_id=case_id,
+        seq=entry.seq,
+        values=dict(entry.values),
+        clinical_time=incision + timedelta(minutes=4),
+        reason="Given after the incision; time corrected from the anaesthetic chart",
+    )
+    content = note_content(service.state(case_id))
+    antibiotic = fields(content, "Procedure")["Antibiotic prophylaxis"]
+    assert antibiotic.endswith(", 4 min AFTER the first incision")
