@@ -50,7 +50,7 @@ def test_an_epidural_foraminal_or_pulmonary_leak_is_a_high_priority_alarm_even_w
     inject(service, started, leak=[leak], symptomatic=False)
     raised = alarm(service, started, "leak:")
     assert raised is not None and raised.priority == "high"
-    assert "stop injecting, tell the operator, check the legs" in raised.message and "T12 left" in raised.message
+    assert "stop injecting, tell the operator, check the legs" in raised.message and "T12 left" in raised.source
 
 
 def test_a_symptomatic_leak_of_any_kind_is_a_high_priority_alarm(service, clock, started):
