@@ -328,7 +328,7 @@ def _cement_injection(sim: CaseSimulator, level, side) -> None:
         batch = sim.state.facts.batches[-1]
         window = working_window(sim.state, batch)
         assert window is not None
-        sim.clock.set(max(sim.clock.now(), window[0]))  # wait for dough time
+    sim.clock.set(max(sim.clock.now(), window[0]))  # wait for dough time (also for a batch mixed just before)
     sim.wait(0.5, 1.5)
     volume = round(sim.rng.uniform(1.5, 4.5), 1)
     leak = "none" if sim.rng.random() < 0.85 else sim.rng.choice(("venous", "paravertebral", "intradiscal"))
