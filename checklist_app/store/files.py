@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
 import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from checklist_app.store.errors import StoreError, StoreLocked, StoreReadOnly, corrupt, translate
+from checklist_app.store.errors import StoreError, StoreLocked, StoreReadOnly, corrupt
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
@@ -103,13 +102,14 @@ class WriterLock:
 
     @classmethod
     def acquire(cls, db_path: Path) -> WriterLock:
-        lock_path = sibling(db_path, ".lock")
+        # Keyed on the real path: two symlinks (or a `..` detour) to one file share one lock.
+        lock_path = sibling(Path(os.path.realpath(db_path)), ".lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             raise _cannot_lock(db_path, exc) from exc
         try:
-            _lock(fd)
+            lock_fd(fd)
         except OSError as exc:
             holder = _read_pid(fd)
             os.close(fd)
@@ -126,7 +126,7 @@ class WriterLock:
         if self.fd < 0:
             return
         try:
-            _unlock(self.fd)
+            unlock_fd(self.fd)
         finally:
             os.close(self.fd)
             self.fd = -1
@@ -135,20 +135,20 @@ class WriterLock:
 if sys.platform == "win32":  # pragma: no cover - Windows workstations
     import msvcrt
 
-    def _lock(fd: int) -> None:
+    def lock_fd(fd: int, shared: bool = False) -> None:
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
 
-    def _unlock(fd: int) -> None:
+    def unlock_fd(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 else:
     import fcntl
 
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    def lock_fd(fd: int, shared: bool = False) -> None:
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
 
-    def _unlock(fd: int) -> None:
+    def unlock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
@@ -185,43 +185,7 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def backup_to(conn: sqlite3.Connection, live: Path, dest: Path) -> None:
-    """Copy the live database consistently to `dest` (owner-only), replacing it atomically."""
-    dest = dest.absolute()
-    live_files = [live] + [sibling(live, s) for s in ("-wal", "-shm", "-journal", ".lock")]
-    if any(same_file(dest, f) for f in live_files):
-        raise StoreError(f"Refusing to back up onto the live database {live}. Choose another file name.")
-    if not dest.parent.is_dir():
-        raise StoreError(f"Could not back up: the folder {dest.parent} does not exist. Create it or choose another.")
-    temp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
-    try:
-        with private_umask():
-            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            _copy(conn, temp)
-        os.replace(temp, dest)
-        _fsync_dir(dest.parent)
-    except OSError as exc:
-        _discard(temp)
-        raise StoreError(f"Could not back up to {dest}: {exc.strerror}. Check the folder and free space.") from exc
-    except sqlite3.Error as exc:
-        _discard(temp)
-        raise translate(exc, dest) from exc
-
-
-def _copy(conn: sqlite3.Connection, temp: Path) -> None:
-    target = sqlite3.connect(temp, isolation_level=None)
-    try:
-        conn.backup(target)
-    finally:
-        target.close()
-    fd = os.open(temp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -229,7 +193,25 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _discard(path: Path) -> None:
-    for leftover in (path, sibling(path, "-journal"), sibling(path, "-wal"), sibling(path, "-shm")):
-        with suppress(OSError):
-            leftover.unlink()
+def tighten(paths: list[Path], folder: Path | None = None) -> list[str]:
+    """Make existing files owner-only (0600) and `folder` 0700; one notice per mode that was loose.
+
+    Only files of this user are touched (a chmod of someone else's file fails and is left alone).
+    """
+    notices = []
+    for path, wanted in [*((p, 0o600) for p in paths), *(((folder, 0o700),) if folder else ())]:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        loose = stat.S_IMODE(info.st_mode) & 0o077
+        if not loose or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            continue
+        try:
+            os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077 | (wanted & 0o700))
+        except OSError:
+            continue
+        notices.append(
+            f"{path} was readable by other users (mode {stat.S_IMODE(info.st_mode):04o}); now {wanted:04o}, owner only."
+        )
+    return notices
