@@ -67,6 +67,13 @@ def enrol_team(service: ChecklistService) -> ChecklistService:
     return service
 
 
+def give_pin(service: ChecklistService, name: str, role: str, pin: str) -> int:
+    """Set the PIN of someone already in the staff directory (the fixtures enrol the team without PINs)."""
+    person = next(p["id"] for p in service.staff(role) if p["name"] == name)
+    service.staff_directory.change_pin(staff_id=person, pin=pin)
+    return person
+
+
 @pytest.fixture
 def service(db_path, clock):
     svc = enrol_team(ChecklistService(open_store(db_path), clock=clock))

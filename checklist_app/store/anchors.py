@@ -36,9 +36,24 @@ def case_heads(db: sqlite3.Connection) -> list[dict[str, Any]]:
     return [{"case": case_id, "seq": seq, "head": hash_} for case_id, seq, hash_ in rows]
 
 
+def staff_head(db: sqlite3.Connection) -> dict[str, Any] | None:
+    """The staff directory chain's last entry (seq and hash), or None before the chain existed."""
+    try:
+        row = db.execute("SELECT seq, hash FROM staff_log ORDER BY seq DESC LIMIT 1").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return {"seq": row[0], "head": row[1]} if row else None
+
+
 def build_manifest(db: sqlite3.Connection, database: str, written: datetime) -> dict[str, Any]:
     """The manifest of a copy: every case head and a hash of the whole manifest."""
-    body = {"format": MANIFEST_FORMAT, "database": database, "written": format_time(written), "cases": case_heads(db)}
+    body = {
+        "format": MANIFEST_FORMAT,
+        "database": database,
+        "written": format_time(written),
+        "cases": case_heads(db),
+        "staff": staff_head(db),
+    }
     return {**body, "manifest_hash": _digest(body)}
 
 
@@ -98,7 +113,17 @@ def check_manifest(db: sqlite3.Connection, manifest: dict[str, Any], name: str) 
         ):
             return [Problem(None, None, f"the manifest {name} holds an entry that is not a case head: {entry!r}")]
         heads.append((str(entry.get("case")), entry["seq"], entry["head"]))
-    return check_heads(db, heads, f"the backup manifest {name}")
+    problems = check_heads(db, heads, f"the backup manifest {name}")
+    staff = manifest.get("staff")
+    if isinstance(staff, dict):
+        row = db.execute("SELECT hash FROM staff_log WHERE seq = ?", [staff.get("seq")]).fetchone()
+        if row is None or row[0] != staff.get("head"):
+            message = (
+                f"staff directory entry {staff.get('seq')}: not the entry the backup manifest {name} vouches for "
+                "(the directory was cut short or rewritten?)"
+            )
+            problems.append(Problem(None, None, message))
+    return problems
 
 
 def check_reference(db: sqlite3.Connection, reference: str) -> tuple[list[Problem], int]:

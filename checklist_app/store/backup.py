@@ -87,12 +87,10 @@ def _check_replaceable(dest: Path, target: Path) -> None:
 def writer_lock_held(db: Path) -> bool:
     """True if a program holds the writer lock of the database at `db` (by its real path)."""
     lock = files.sibling(real(db), ".lock")
-    if not lock.exists():
-        return False
     try:
         fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        return False
+        return False  # no lock file (or no name for one): nobody holds it
     try:
         try:
             files.lock_fd(fd, shared=True)

@@ -58,6 +58,8 @@ class Store:
         new = files.is_new_file(self.path)
         if readonly and new:
             raise StoreError(f"There is no checklist database at {self.path} to open read-only.")
+        if not new:
+            self.notices = self._tighten()
         try:
             with files.private_umask():
                 self._open(new, max_page_count)
@@ -101,10 +103,13 @@ class Store:
             if new:
                 files.restrict(self.path)
             files.restrict(files.sibling(self.path, "-wal"), files.sibling(self.path, "-shm"))
-        # Files made with a loose mode before (by an older version, a copy, a restore by hand) are
-        # tightened when opened, with one line each for the caller to show.
+        self.notices += self._tighten()  # a -wal or -shm SQLite made just now copies the file's mode
+
+    def _tighten(self) -> list[str]:
+        """Files made with a loose mode before (an older version, a copy, a restore by hand) are made
+        owner-only when opened, with one line each for the caller to show."""
         family = [self.path, *(files.sibling(self.path, s) for s in ("-wal", "-shm", ".lock"))]
-        self.notices = files.tighten(family, self.path.parent if _is_data_folder(self.path.parent) else None)
+        return files.tighten(family, self.path.parent if _is_data_folder(self.path.parent) else None)
 
     def _migrate(self, version: int) -> None:
         with self._transaction() as db:

@@ -6,13 +6,14 @@ Each check reports every problem it finds and carries on; none of them trusts a 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from checklist_app.domain.events import GENESIS_HASH, Event, parse_time
+from checklist_app.domain.events import ADDENDUM, GENESIS_HASH, SIGNATURE, Event, parse_time
 from checklist_app.store.rows import Problem, row_to_event
 from checklist_app.sync.directory import STAFF, DirectoryEntry, entry_from_row, fold_staff
 
@@ -34,6 +35,7 @@ def case_row_problems(db: Database, status_of: StatusOf | None, case_id: str | N
             message = f"case {cid}: a case record with no events (added outside the program?)"
             problems.append(Problem(cid, None, message))
             continue
+        problems += _after_signature(cid, events)
         first = events[0]
         changed = []
         if created != first["recorded_time"]:
@@ -46,6 +48,28 @@ def case_row_problems(db: Database, status_of: StatusOf | None, case_id: str | N
             message = f"case {cid}: its list entry ({', '.join(changed)}) differs from the case's own events (edited?)"
             problems.append(Problem(cid, None, message))
     return problems
+
+
+def _after_signature(case_id: str, rows: list[dict[str, Any]]) -> list[Problem]:
+    """Once the operator has signed, only addenda follow (the store refuses anything else)."""
+    problems, signed = [], False
+    for row in rows:
+        if signed and row["kind"] != ADDENDUM:
+            message = (
+                f"case {case_id} event {row['seq']}: a {row['kind']} after the operator's signature, which only "
+                "addenda may follow (added outside the program?)"
+            )
+            problems.append(Problem(case_id, row["seq"], message))
+        signed = signed or (row["kind"] == SIGNATURE and _role(row) == "operator")
+    return problems
+
+
+def _role(row: dict[str, Any]) -> Any:
+    try:
+        values = json.loads(row["values_json"])
+    except (TypeError, ValueError):
+        return None
+    return values.get("role") if isinstance(values, dict) else None
 
 
 def _events(db: Database, case_id: str) -> list[dict[str, Any]]:
@@ -77,7 +101,7 @@ def staff_problems(db: Database) -> list[Problem]:
     problems: list[Problem] = []
     good: list[DirectoryEntry] = []
     expected_seq, prev = 1, GENESIS_HASH
-    for seq, canonical, hash_ in db.execute("SELECT seq, canonical, hash FROM staff_log ORDER BY seq"):
+    for seq, kind, canonical, hash_ in db.execute("SELECT seq, kind, canonical, hash FROM staff_log ORDER BY seq"):
         where = f"staff directory entry {seq}"
         if seq != expected_seq:
             problems.append(Problem(None, None, f"{where}: found where entry {expected_seq} should be (deleted?)"))
@@ -87,6 +111,8 @@ def staff_problems(db: Database) -> list[Problem]:
             problems.append(Problem(None, None, f"{where}: {exc} (edited?)"))
             expected_seq, prev = seq + 1, hash_
             continue
+        if kind != entry.kind:
+            problems.append(Problem(None, None, f"{where}: its kind column differs from the entry it holds (edited?)"))
         if entry.prev_hash != prev:
             problems.append(
                 Problem(None, None, f"{where}: does not link to the entry before it (deleted or inserted?)")

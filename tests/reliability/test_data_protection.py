@@ -18,7 +18,7 @@ from checklist_app.domain.errors import Refusal
 from checklist_app.domain.events import Event
 from checklist_app.service import ChecklistService
 from checklist_app.store import StoreError, open_store
-from tests.conftest import advance, setup_kwargs
+from tests.conftest import advance, give_pin, setup_kwargs
 
 from .harness import SERVICE_DRIVER, Child, raw, run_cli
 from .ledger import LEDGER
@@ -127,10 +127,11 @@ PIN = "73914628"
 
 
 def test_pins_are_stored_only_as_salted_slow_hashes(service: ChecklistService, db_path: Path) -> None:
-    service.add_staff(name="Dr Ada Demo", role="operator", pin=PIN)
-    service.add_staff(name="Dr Ben Example", role="operator", pin=PIN)
+    give_pin(service, "Dr Ada Demo", "operator", PIN)  # enrolled by the fixture, without a PIN
+    give_pin(service, "Dr Ben Example", "operator", PIN)
     with raw(db_path) as conn:
-        hashes = [row[0] for row in conn.execute("SELECT pin_hash FROM staff ORDER BY id")]
+        sql = "SELECT pin_hash FROM staff WHERE pin_hash IS NOT NULL ORDER BY id"
+        hashes = [row[0] for row in conn.execute(sql)]
     LEDGER.add("security.pin_checks")
     assert len(set(hashes)) == 2, "the same PIN must give different hashes (salted)"
     for stored in hashes:
@@ -142,7 +143,7 @@ def test_pins_are_stored_only_as_salted_slow_hashes(service: ChecklistService, d
 
 
 def test_signature_with_pin_records_who_signed_but_never_the_pin(service: ChecklistService, clock) -> None:
-    service.add_staff(name="Nurse Dana Demo", role="nurse", pin=PIN)
+    give_pin(service, "Nurse Dana Demo", "nurse", PIN)
     case_id = service.start_case(**setup_kwargs(levels=[("L2", "left")])).case_id
     advance(service, clock, case_id)
     with pytest.raises(Refusal) as wrong:
