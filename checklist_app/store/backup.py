@@ -85,8 +85,12 @@ def _check_replaceable(dest: Path, target: Path) -> None:
 
 
 def writer_lock_held(db: Path) -> bool:
-    """True if a program holds the writer lock of the database at `db` (by its real path)."""
-    lock = files.sibling(real(db), ".lock")
+    """True if a program holds the writer lock of the database at `db` (by its real path or identity)."""
+    target = real(db)
+    return any(_held(lock) for lock in (files.sibling(target, ".lock"), files.identity_lock_path(target)) if lock)
+
+
+def _held(lock: Path) -> bool:
     try:
         fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:

@@ -6,6 +6,7 @@ import errno
 import os
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -94,42 +95,79 @@ def restrict(*paths: Path) -> None:
 
 
 class WriterLock:
-    """An exclusive advisory lock on `<db>.lock`: one writing program per database."""
+    """An exclusive advisory lock: one writing program per database.
 
-    def __init__(self, fd: int, path: Path) -> None:
-        self.fd = fd
+    Keyed on the file's real path (`<real path>.lock`, so two symlinks or a `..` detour share one
+    lock) and, for a file that exists, on its identity (device and inode, in the user's runtime
+    folder), so two hard links to one file share one writer too.
+    """
+
+    def __init__(self, fds: list[int], path: Path) -> None:
+        self.fds = fds
         self.path = path
 
     @classmethod
     def acquire(cls, db_path: Path) -> WriterLock:
-        # Keyed on the real path: two symlinks (or a `..` detour) to one file share one lock.
-        lock_path = sibling(Path(os.path.realpath(db_path)), ".lock")
+        real = Path(os.path.realpath(db_path))
+        lock_path = sibling(real, ".lock")
+        fds = [_take(lock_path, db_path, write_pid=True)]
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError as exc:
-            raise _cannot_lock(db_path, exc) from exc
-        try:
-            lock_fd(fd)
-        except OSError as exc:
-            holder = _read_pid(fd)
-            os.close(fd)
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EDEADLK):
-                raise _cannot_lock(db_path, exc) from exc
-            raise StoreLocked(
-                f"The database {db_path} is already open in another checklist window (process {holder}). "
-                "Close that one first, or open this one read-only."
-            ) from exc
-        _write_pid(fd)
-        return cls(fd, lock_path)
+            identity = identity_lock_path(real)
+            if identity is not None:
+                fds.append(_take(identity, db_path, write_pid=False))
+        except BaseException:
+            cls(fds, lock_path).release()
+            raise
+        return cls(fds, lock_path)
 
     def release(self) -> None:
-        if self.fd < 0:
-            return
-        try:
-            unlock_fd(self.fd)
-        finally:
-            os.close(self.fd)
-            self.fd = -1
+        fds, self.fds = self.fds, []
+        for fd in fds:
+            try:
+                unlock_fd(fd)
+            finally:
+                os.close(fd)
+
+
+def _take(lock_path: Path, db_path: Path, *, write_pid: bool) -> int:
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise _cannot_lock(db_path, exc) from exc
+    try:
+        lock_fd(fd)
+    except OSError as exc:
+        holder = _read_pid(fd)
+        os.close(fd)
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EDEADLK):
+            raise _cannot_lock(db_path, exc) from exc
+        raise StoreLocked(
+            f"The database {db_path} is already open in another checklist window (process {holder}). "
+            "Close that one first, or open this one read-only."
+        ) from exc
+    if write_pid:
+        _write_pid(fd)
+    return fd
+
+
+def identity_lock_path(real: Path) -> Path | None:
+    """`<runtime folder>/checklist-app-locks/<device>-<inode>.lock` of an existing file (None if there is none)."""
+    if sys.platform == "win32":  # pragma: no cover - hard links to a database are a POSIX concern here
+        return None
+    try:
+        info = real.stat()
+    except OSError:
+        return None  # a new file: no other name can lead to it yet
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    folder = Path(base) / f"checklist-app-locks-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        owned = folder.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(owned.st_mode) or owned.st_uid != os.getuid() or stat.S_IMODE(owned.st_mode) & 0o077:
+        return None  # not ours, or open to others: do not lock through it
+    return folder / f"{info.st_dev}-{info.st_ino}.lock"
 
 
 if sys.platform == "win32":  # pragma: no cover - Windows workstations

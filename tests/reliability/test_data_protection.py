@@ -57,7 +57,9 @@ def test_backup_is_owner_only_even_with_an_open_umask(tmp_path: Path) -> None:
     LEDGER.add("security.file_mode_checks")
     assert outcome.code == 0, outcome
     assert mode(copy) == 0o600
-    assert [p.name for p in copy.parent.iterdir()] == ["copy.sqlite3"]  # no temporary file left behind
+    # no temporary file left behind; the manifest (issue 12) is owner-only too
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["copy.sqlite3", "copy.sqlite3.manifest.json"]
+    assert mode(copy.parent / "copy.sqlite3.manifest.json") == 0o600
 
 
 def test_exported_note_is_owner_only_even_with_an_open_umask(tmp_path: Path) -> None:

@@ -191,6 +191,17 @@ def test_two_symlinks_to_one_database_give_one_writer(db: Path, tmp_path: Path) 
         LEDGER.add("faults.second_instance")
 
 
+def test_two_hard_links_to_one_database_give_one_writer(db: Path, tmp_path: Path) -> None:
+    other_folder = tmp_path / "elsewhere"
+    other_folder.mkdir()
+    link = other_folder / "same.sqlite3"
+    os.link(db, link)
+    with open_store(db), pytest.raises(StoreLocked, match="already open"):
+        open_store(link)
+    with open_store(link):  # released with the first: the second name may write now
+        pass
+
+
 def test_loose_modes_are_tightened_on_opening_with_a_one_line_notice(db: Path, capsys) -> None:
     os.chmod(db, 0o644)
     outcome = cli_in_process(capsys, "verify", "--db", str(db))
