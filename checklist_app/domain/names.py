@@ -19,6 +19,10 @@ _SKELETON = str.maketrans(
 )
 
 
+_LOOKALIKES = frozenset(chr(c) for c in _SKELETON)  # Cyrillic and Greek letters that look Latin
+_LATIN_TWINS = frozenset(chr(c) for c in _SKELETON.values() if isinstance(c, int))  # the Latin letters they pass for
+
+
 def normal(name: str) -> str:
     """The form names are stored and compared in: Unicode NFKC."""
     return unicodedata.normalize("NFKC", name)
@@ -37,11 +41,31 @@ def look_alike_problem(name: str) -> str | None:
             what = unicodedata.name(ch, f"U+{ord(ch):04X}").lower()
             return f"contains an invisible or look-alike character ({what}, U+{ord(ch):04X}): type the name plainly"
     for word in name.split(" "):
-        scripts = {_script(ch) for ch in word if ch.isalpha()} & set(_CONFUSABLE_SCRIPTS)
-        if len(scripts) > 1:
+        problem = _mixed_look_alike(word)
+        if problem:
+            return problem
+    return None
+
+
+def _mixed_look_alike(word: str) -> str | None:
+    """A word written mostly in one of Latin, Cyrillic or Greek with a look-alike letter of another.
+
+    (A word may mix scripts for real, "Ωmega"; what is refused is a letter that passes for one of
+    the word's own script, a Cyrillic а in "Dаna" or a Latin a in "Жаннa".)
+    """
+    letters = [(ch, _script(ch)) for ch in word if ch.isalpha() and _script(ch) in _CONFUSABLE_SCRIPTS]
+    scripts = {script for _, script in letters}
+    if len(scripts) < 2:
+        return None
+    main = max(scripts, key=lambda script: sum(1 for _, s in letters if s == script))
+    for ch, script in letters:
+        if script == main:
+            continue
+        disguised = ch in _LOOKALIKES if main == "LATIN" else ch in _LATIN_TWINS
+        if disguised:
             return (
-                f"mixes {' and '.join(s.title() for s in sorted(scripts))} letters in '{word}', which can make one "
-                "name look like another: type it in one alphabet"
+                f"mixes {' and '.join(s.title() for s in sorted(scripts))} letters in '{word}' (the "
+                f"{script.title()} '{ch}' looks like a {main.title()} letter): type it in one alphabet"
             )
     return None
 
