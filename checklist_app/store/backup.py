@@ -190,7 +190,8 @@ def backup_database(
     try:
         copy = sqlite3.connect(temp.as_uri() + "?mode=ro", uri=True, isolation_level=None)
         try:
-            text = anchors.manifest_text(anchors.build_manifest(copy, dest.name, written))
+            name = os.fsencode(dest.name).decode("utf-8", "backslashreplace")  # any bytes a file name may hold
+            text = anchors.manifest_text(anchors.build_manifest(copy, name, written))
         finally:
             copy.close()
         temp_manifest = _write_text(manifest, text)
