@@ -230,7 +230,8 @@ def run(db: Path, hours: float, step: float) -> dict:
     app = QApplication.instance() or QApplication(["soak_driver"])
     clock = FakeClock(START)
     service = ChecklistService(open_store(db), clock=clock)
-    enrol_demo_staff(service)  # signers come from the staff directory (SPEC §6)
+    enrol_demo_staff(service)  # signers come from the staff directory (SPEC §6), the relief nurse too
+    service.add_staff(name=RELIEF, role="nurse")
     service.start_case(
         patient={
             "name": "Soak Test-Patient",
