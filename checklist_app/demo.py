@@ -170,6 +170,7 @@ class CaseSimulator:
                 "height_loss_pct": float(rng.randint(15, 45)),
                 "conservative_care": "failed" if indication == "osteoporotic" else "not_applicable",
             },
+            training=True,
             team={
                 "operator": rng.choice(OPERATORS),
                 "nurse": rng.choice(NURSES),
@@ -468,11 +469,21 @@ STEP_ACTIONS: dict[str, Callable[[CaseSimulator, str | None, str | None], None]]
 }
 
 
+def enrol_demo_staff(service: ChecklistService) -> None:
+    """The demo's operators and nurses in the staff directory (signers come from it only), once."""
+    listed = {(p["name"], p["role"]) for p in service.store.staff.list_staff(active_only=False)}
+    for role, names in (("operator", OPERATORS), ("nurse", NURSES)):
+        for name in names:
+            if (name, role) not in listed:
+                service.add_staff(name=name, role=role)
+
+
 def simulate(
     service: ChecklistService, clock: FakeClock, *, cases: int, procedure: str = "mixed", seed: int | None = None
 ) -> Iterator[DemoResult]:
     """Yield each simulated case as soon as it is committed (4 a day, on consecutive past days)."""
     rng = random.Random(seed)
+    enrol_demo_staff(service)
     for index in range(cases):
         day = date.today() - timedelta(days=(cases - index) // 4 + 1)
         local_start = datetime.combine(day, time(7, 30)).astimezone()  # 07:30 local time that day

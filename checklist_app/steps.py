@@ -47,8 +47,12 @@ class StepUseCases:
         coverage: Mapping[str, Any] | None = None,
         myeloma_remission: str = "",
         primary_neoplasm: str = "",
+        training: bool = False,
     ) -> CaseState:
-        """Open a new case from its set-up. The contraindication screen raises warnings, not blocks."""
+        """Open a new case from its set-up. The contraindication screen raises warnings, not blocks.
+
+        `training` marks a simulated case (the demo): the case list, `show` and the note say so.
+        """
         now = self.log.clock.now()
         setup = build_setup(
             patient=patient,
@@ -75,7 +79,11 @@ class StepUseCases:
             clinical_time=now,
             recorded_time=now,
             actor=setup.team.nurse,
-            values={"setup": setup.to_dict(), "template": {"id": template.id, "version": template.version}},
+            values={
+                "setup": setup.to_dict(),
+                "template": {"id": template.id, "version": template.version},
+                **({"training": True} if training is True else {}),
+            },
         )
         row = {
             "id": case_id,
