@@ -69,6 +69,8 @@ def open_room(db_path, *, settings=None):
     app = _application()
     site = load_site_config()  # a broken site file stops here, before the database is touched
     service = ChecklistService(open_store(Path(db_path)), site=site)
+    for notice in service.store.notices:  # a loose file mode made owner-only on opening: one line each
+        print(f"checklist-app: notice: {notice}", file=sys.stderr)
     try:
         window = build_window(service, settings)
         window.show()

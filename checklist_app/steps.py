@@ -22,7 +22,7 @@ from .domain.gates import GateClosed, closed_gates, expired_lot_gate
 from .domain.setup import build_setup, clean_name, clean_text
 from .domain.state import PENDING, CaseState, Entry
 from .domain.template import StepSpec
-from .domain.values import check_instance, validate_values
+from .domain.values import check_choices_at, check_instance, validate_values
 from .inputs import Draft, check_scope, moment, reason_text
 from .staff_directory import ROLES
 
@@ -47,8 +47,12 @@ class StepUseCases:
         coverage: Mapping[str, Any] | None = None,
         myeloma_remission: str = "",
         primary_neoplasm: str = "",
+        training: bool = False,
     ) -> CaseState:
-        """Open a new case from its set-up. The contraindication screen raises warnings, not blocks."""
+        """Open a new case from its set-up. The contraindication screen raises warnings, not blocks.
+
+        `training` marks a simulated case (the demo): the case list, `show` and the note say so.
+        """
         now = self.log.clock.now()
         setup = build_setup(
             patient=patient,
@@ -75,7 +79,11 @@ class StepUseCases:
             clinical_time=now,
             recorded_time=now,
             actor=setup.team.nurse,
-            values={"setup": setup.to_dict(), "template": {"id": template.id, "version": template.version}},
+            values={
+                "setup": setup.to_dict(),
+                "template": {"id": template.id, "version": template.version},
+                **({"training": True} if training is True else {}),
+            },
         )
         row = {
             "id": case_id,
@@ -117,6 +125,7 @@ class StepUseCases:
         check_clinical_time(state, when, now, step=step)
         late = check_late_entry(state, when, now, late_reason)
         clean = validate_values(state, spec, values or {}, when)
+        check_choices_at(spec, clean, level)
         late = check_order(state, spec, level, when, clean, late_reason) or late
         gates = closed_gates(state, spec, level, side, when, clean)
         lot_gate = expired_lot_gate(spec, clean, when)
@@ -178,6 +187,7 @@ class StepUseCases:
             check_clinical_time(state, when, now, step=spec.id)
         if entry.status == "done":
             clean = validate_values(state, spec, entry.values if values is None else values)
+            check_choices_at(spec, clean, entry.event.level)
         elif values:
             raise Refusal("values", "a step marked not applicable has no values; retract it and record the step")
         else:

@@ -24,6 +24,7 @@ SPEC_DEFAULTS = {
     "antibiotic_dose_min_percent": 90,
     "cement_temperature_tolerance_c": 2,  # SPEC §3: warn beyond ±2 °C of the reference without an IFU table
     "dose_dlp_mgycm": 0,
+    "signature_pin": "if set",  # SPEC §6 (issue 12): "always" makes a PIN mandatory for every signature
 }
 
 
