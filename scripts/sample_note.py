@@ -108,6 +108,12 @@ class Recorder:
         self.record(step, current.level, current.side, {**(TYPICAL_VALUES.get(step) or {}), **values} or None)
 
     def sign(self, findings: dict) -> None:
+        setup = self.state.setup
+        assert setup is not None
+        listed = {(p["name"], p["role"]) for p in self.service.staff()}
+        for name, role in ((self.state.current_nurse, "nurse"), (setup.team.operator, "operator")):
+            if (name, role) not in listed:  # signers come from the staff directory only (SPEC §6)
+                self.service.add_staff(name=name, role=role)
         self.clock.advance(minutes=6)
         self.acknowledge()
         self.service.sign(case_id=self.case_id, name=self.state.current_nurse, role="nurse")

@@ -71,8 +71,16 @@ def record_default(service, clock, case_id: str, **values) -> None:
     service.record_step(case_id=case_id, step=step, level=current.level, side=current.side, values=chosen)
 
 
+def enrol(service, name: str, role: str) -> None:
+    """`name` in the staff directory as `role` (signers come from it only, SPEC §6), once."""
+    if name not in {p["name"] for p in service.staff(role)}:
+        service.add_staff(name=name, role=role)
+
+
 def finish(service, clock, case_id: str, *, findings: dict, operator: str = "Dr Ada Demo") -> None:
     """Acknowledge warnings, nurse signs, operator records findings and signs."""
+    enrol(service, service.state(case_id).current_nurse, "nurse")
+    enrol(service, operator, "operator")
     for warning in service.warnings(case_id, pending_only=True):
         service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
     clock.advance(minutes=5)
@@ -245,7 +253,9 @@ def page_frame(content, document, number: int, total: int) -> tuple[str, str]:
         f"{head.status} {head.facility} {document.title} {head.title} Patient {head.patient_name} MRN {head.mrn} "
         f"Date of birth {head.date_of_birth} Date of service {head.date_of_service}"
     )
-    footer = squash(f"Record {head.record_id} {head.status}: {head.status_detail} Page {number} of {total}")
+    training = "TRAINING, not a clinical record. " if head.training else ""
+    record = head.reference or head.record_id
+    footer = squash(f"Record {record} {training}{head.status}: {head.status_detail} Page {number} of {total}")
     return header, footer
 
 

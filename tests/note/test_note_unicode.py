@@ -19,7 +19,7 @@ from checklist_app.note.styles import BODY_FONT, BOLD_FONT, register_fonts
 from checklist_app.service import ChecklistService
 from checklist_app.store import open_store
 from tests.conftest import START, setup_kwargs
-from tests.note.note_cases import pdf_pages, record_default, squash, walk
+from tests.note.note_cases import enrol, pdf_pages, record_default, squash, walk
 
 # The free text of the small case below; each is replaced by generated text in every event that holds it.
 TEXTS = {
@@ -124,6 +124,8 @@ def _local():
 
 
 def _sign(service, clock, case_id):
+    enrol(service, TEXTS["new_nurse"], "nurse")  # signers come from the staff directory only (SPEC §6)
+    enrol(service, TEXTS["operator"], "operator")
     for warning in service.warnings(case_id, pending_only=True):
         service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
     service.sign(case_id=case_id, name=TEXTS["new_nurse"], role="nurse")
