@@ -33,6 +33,7 @@ Head = tuple[int, str]  # (event_count, hash of the last event) of one case
 
 
 LOCKED_STATUSES = ("signed", "amended")
+_ROOM_CODE = "room_code"  # meta key: the department room code, recorded once
 MAX_CACHED_CASES = 64
 
 
@@ -229,14 +230,46 @@ class Store:
             return [CaseRow(*row) for row in rows]
 
     def next_case_id(self, service_date: date) -> str:
-        """The next free id for that day: YYYYMMDD-NNN, NNN counting from 001."""
+        """The next free id for that day: YYYYMMDD-NNN, NNN counting from 001; with a room code
+        recorded (`adopt_room_code`), ROOM-YYYYMMDD-NNN, unique across the department's rooms."""
+        room = self.room_code()
+        start = f"{room}-{service_date:%Y%m%d}-" if room else f"{service_date:%Y%m%d}-"
         with translated(self.path):
-            number = self._reader().table("cases").count_where("service_date = ?", [service_date.isoformat()]) + 1
+            number = (
+                self._connection()
+                .execute(
+                    "SELECT count(*) FROM cases WHERE service_date = ? AND substr(id, 1, ?) = ?",
+                    [service_date.isoformat(), len(start), start],
+                )
+                .fetchone()[0]
+                + 1
+            )
         while True:
-            candidate = f"{service_date:%Y%m%d}-{number:03d}"
+            candidate = f"{start}{number:03d}"
             if not self.case_exists(candidate):
                 return candidate
             number += 1
+
+    def room_code(self) -> str | None:
+        """The department room code recorded in this database (None: a room on its own)."""
+        with translated(self.path):
+            row = self._connection().execute("SELECT value FROM meta WHERE key = ?", [_ROOM_CODE]).fetchone()
+        return None if row is None else str(row[0])
+
+    def adopt_room_code(self, code: str) -> bool:
+        """Record the room code once (True if it was recorded now). From then on new cases are named
+        ROOM-YYYYMMDD-NNN; cases made before keep their ids (and their chains). A database recorded
+        for one room is refused for another: its cases are filed on the hub under that room."""
+        with self._writing() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", [_ROOM_CODE]).fetchone()
+            if row is not None and row[0] != code:
+                raise StoreError(
+                    f"The database {self.path} belongs to room {row[0]}, not {code}: its cases are on the "
+                    "department hub under that room. Nothing was changed; check the room code."
+                )
+            if row is None:
+                conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [_ROOM_CODE, code])
+        return row is None
 
     def outbox(self, *, statuses: tuple[str, ...] = ()) -> list[OutboxRow]:
         """The outbox, oldest first (only `statuses` if given); empty on a database older than it."""

@@ -68,6 +68,7 @@ class Hub:
         statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
         lock_timeout_ms: int = LOCK_TIMEOUT_MS,
         application_name: str = APPLICATION_NAME,
+        password: str | None = None,
     ) -> None:
         self.db = PgSession(
             url,
@@ -76,6 +77,7 @@ class Hub:
             lock_timeout_ms=lock_timeout_ms,
             application_name=application_name,
             on_connect=self._check_schema,
+            password=password,
         )
 
     def close(self) -> None:
@@ -104,6 +106,11 @@ class Hub:
                 + ("Update the program to use this hub." if newer else "The DBA upgrades the hub (docs/hub.md).")
                 + " Nothing was sent."
             )
+
+    def login_room(self) -> str | None:
+        """The room code this login pushes as (None if the login is not a room of this hub)."""
+        row = self.db.one("SELECT code FROM checklist_hub.rooms WHERE role_name = session_user")
+        return None if row is None else str(row[0])
 
     # -- push ------------------------------------------------------------------------------------
 

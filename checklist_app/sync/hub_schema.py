@@ -322,9 +322,32 @@ CREATE TRIGGER directory_no_truncate BEFORE TRUNCATE ON checklist_hub.directory
 GRANT SELECT ON checklist_hub.directory TO @ROOMS@;
 """
 
+
+def _qualified_ids() -> str:
+    """Migration 3: `push_events` also takes a case filed as `<room>/<id>` whose events name `<id>`.
+
+    A room's cases made before it had a room code keep their ids (the id is in every hashed event);
+    the hub files them under the room-qualified id (sync/case_ids.py). Only the pushing room's own
+    code may qualify an id. The function is migration 1's, with that one condition widened: its
+    text is taken from migration 1 (which never changes) so the two cannot drift apart.
+    """
+    start = _CORE.index("CREATE FUNCTION checklist_hub.push_events(")
+    end = _CORE.index("$fn$;", _CORE.index("AS $fn$", start) + 7) + len("$fn$;")
+    function = _CORE[start:end]
+    narrow = "IF v_doc->>'case_id' IS DISTINCT FROM p_case_id OR"
+    wide = (
+        "IF (v_doc->>'case_id' IS DISTINCT FROM p_case_id\n"
+        "                AND v_room || '/' || (v_doc->>'case_id') IS DISTINCT FROM p_case_id) OR"
+    )
+    if function.count(narrow) != 1:  # pragma: no cover - a guard on migration 1's text
+        raise RuntimeError("migration 1's push_events is not the one migration 3 widens")
+    return function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).replace(narrow, wide) + "\n"
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "rooms, cases, events, forks and the push function", _CORE),
     Migration(2, "staff directory and product catalogue", _DIRECTORIES),
+    Migration(3, "cases filed under a room-qualified id (ids made before the room code)", _qualified_ids()),
 )
 LATEST = len(MIGRATIONS)
 

@@ -45,6 +45,7 @@ from .widgets import MessageLabel, OneOf, TextButton
 if TYPE_CHECKING:
     from .alarms import SoundPlayer
     from .case_screen import CaseScreen
+    from .department import DepartmentViews
     from .help_panel import HelpPanel
 
 TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
@@ -249,6 +250,29 @@ class MainWindow(QMainWindow):
         showing = self._case_open() and self.stack.currentWidget() is self.case_screen
         return showing and (page is None or self.case_screen.current_page() == page)
 
+    # -- the department hub (only where one is configured) -----------------------------------------
+    def attach_department(self, views: DepartmentViews, wake: Callable[[], None]) -> Callable[[object], None]:
+        """Show the hub's status in the status bar and a Department button; returns where the push
+        worker reports its status (any thread). `wake` is called after every stored change."""
+        from .department import DepartmentPage, DepartmentStatusLabel, StatusBridge
+
+        self.department_status = DepartmentStatusLabel(self.case_events)
+        self.statusBar().addPermanentWidget(self.department_status)
+        self.case_events.case_changed.connect(lambda *_: wake())
+        self.department_page = DepartmentPage(views)
+        self.department_page.closed.connect(self.show_start)
+        self.stack.addWidget(self.department_page)
+        button = TextButton("Department", "department_button")
+        button.setAccessibleName("Department cases, read-only")
+        button.clicked.connect(self.show_department)
+        self.findChild(QFrame, "top_bar").layout().insertWidget(1, button)
+        return StatusBridge(self.case_events).report
+
+    def show_department(self) -> None:
+        self.stack.setCurrentWidget(self.department_page)
+        self.titles.setCurrentWidget(self.title)
+        self.department_page.refresh()
+
     # -- theme -----------------------------------------------------------------------------------
     def set_theme(self, theme_name: str) -> None:
         theme = apply_theme(self, theme_name)
@@ -294,4 +318,7 @@ class MainWindow(QMainWindow):
         # Every tick is already on disk: closing only stops the clock and the sound.
         if self._case_screen is not None:
             self._case_screen.close_case()
+        page = getattr(self, "department_page", None)
+        if page is not None:
+            page.shutdown()
         super().closeEvent(event)
