@@ -194,7 +194,7 @@ def case_json(row: Any) -> dict[str, Any]:
         "procedure": row.procedure,
         "levels": (row.levels or "").split(),
         "status": row.status,
-        "events": row.head_seq,
+        "events": row.events,
         "head_hash": row.head_hash,
     }
 
