@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -171,32 +170,18 @@ def _cases(args: argparse.Namespace, db: Path) -> int:
     from .sync.hub import Hub
 
     config = _required(args, need_room=False)
+    filters = {"room": args.of_room, "date_from": args.date_from, "date_to": args.date_to, "limit": args.limit}
     with Hub(config.url, password=config.password) as hub:
-        rows = hub.cases(room=args.of_room, date_from=args.date_from, date_to=args.date_to, limit=args.limit)
-    if args.json:
-        sys.stdout.write(json.dumps([case_json(row) for row in rows], ensure_ascii=False))
-        sys.stdout.write("\n")
-        return EXIT_OK
+        if args.json:
+            sys.stdout.write(hub.cases_json(**filters))
+            sys.stdout.write("\n")
+            return EXIT_OK
+        rows = hub.cases(**filters)
     if not rows:
         print("No cases on the hub.")
     for r in rows:
         print(f"{r.case_id}  {r.room}  {r.service_date}  {r.patient_name}  {r.procedure}  {r.levels}  {r.status}")
     return EXIT_OK
-
-
-def case_json(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.case_id,
-        "room": row.room,
-        "date": row.service_date.isoformat() if row.service_date else None,
-        "patient_name": row.patient_name,
-        "mrn": row.mrn,
-        "procedure": row.procedure,
-        "levels": (row.levels or "").split(),
-        "status": row.status,
-        "events": row.events,
-        "head_hash": row.head_hash,
-    }
 
 
 def _pull(args: argparse.Namespace, db: Path) -> int:

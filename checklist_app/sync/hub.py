@@ -184,6 +184,33 @@ class Hub:
         )
         return [HubCase(*row) for row in self.db.rows(query, [*params, limit])]
 
+    def cases_json(
+        self,
+        *,
+        room: str | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        limit: int | None = None,
+    ) -> str:
+        """The same list as `cases()`, as one JSON array built by the server (`department cases --json`):
+        at 100,000 cases, decoding rows and building objects in Python would cost most of a second."""
+        where, params = ["head_seq > 0"], []
+        filters = (("room = %s", room), ("service_date >= %s", date_from), ("service_date <= %s", date_to))
+        for condition, value in filters:
+            if value is not None:
+                where.append(condition)
+                params.append(value)
+        query = (
+            "SELECT coalesce(json_agg(json_build_object('id', case_id, 'room', room, 'date', service_date, "
+            "'patient_name', patient_name, 'mrn', mrn, 'procedure', procedure, "
+            "'levels', coalesce(string_to_array(nullif(levels, ''), ' '), '{}'::text[]), 'status', status, "
+            "'events', head_seq, 'head_hash', head_hash) ORDER BY service_date DESC, case_id DESC), '[]')::text "
+            f"FROM (SELECT * FROM checklist_hub.cases WHERE {' AND '.join(where)} "
+            "ORDER BY service_date DESC, case_id DESC LIMIT %s) c"
+        )
+        row = self.db.one(query, [*params, limit])
+        return str(row[0]) if row else "[]"
+
     def case_events(self, case_id: str) -> list[Event]:
         """Any room's case, read-only, for viewing or printing its note: [] if the hub has no such case.
 
