@@ -91,7 +91,7 @@ def _start_department(window, service, db_path: Path, department):
     adopt_room(service.store, department.room)  # before the first new case: ids carry the room code
     worker = PushWorker(db_path, department)
     views = DepartmentCases(department, service.site)
-    worker.on_status = window.attach_department(views, worker.wake)
+    window.attach_department(views, worker.wake, lambda: worker.status)
     return worker.start()
 
 

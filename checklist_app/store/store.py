@@ -217,6 +217,27 @@ class Store:
         except (ValueError, TypeError) as exc:
             raise corrupt(self.path, f"an event of case {case_id} cannot be read back: {exc}") from exc
 
+    def events_after(self, case_id: str, seq: int) -> list[Event]:
+        """The case's events after `seq`, in seq order (a reader catching up: the hub's push worker)."""
+        with translated(self.path):
+            cursor = self._connection().execute(
+                "SELECT * FROM events WHERE case_id = ? AND seq > ? ORDER BY seq", [case_id, seq]
+            )
+            rows = _dicts(cursor)
+        try:
+            return [row_to_event(row) for row in rows]
+        except (ValueError, TypeError) as exc:
+            raise corrupt(self.path, f"an event of case {case_id} cannot be read back: {exc}") from exc
+
+    def event_counts(self, case_ids: Sequence[str] | None = None) -> dict[str, int]:
+        """{case id: number of stored events} of every case, or of `case_ids` (those that exist)."""
+        with translated(self.path):
+            conn = self._connection()
+            if case_ids is None:
+                return dict(conn.execute("SELECT id, event_count FROM cases"))
+            marks = ", ".join("?" for _ in case_ids)
+            return dict(conn.execute(f"SELECT id, event_count FROM cases WHERE id IN ({marks})", list(case_ids)))
+
     def case_exists(self, case_id: str) -> bool:
         with translated(self.path):
             return self._connection().execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone() is not None

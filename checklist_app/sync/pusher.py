@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ from checklist_app.sync.hub import Hub
 
 log = logging.getLogger("checklist_app.sync")
 
-POLL_S = 5.0  # in step: look for new events this often (the window also wakes the worker)
+POLL_S = 15.0  # in step: look over every case this often (the window wakes the worker after each change)
 MAX_BACKOFF_S = 60.0
 CASES_PER_ROUND = 200  # a long catch-up reports progress between rounds
 
@@ -41,12 +41,12 @@ CASES_PER_ROUND = 200  # a long catch-up reports progress between rounds
 class RoomRecord(Protocol):
     """What the pusher reads of the room's own record (a read-only store in the worker's thread)."""
 
-    def case_heads(self) -> dict[str, int]:
-        """{case id: number of stored events} of every case."""
+    def case_heads(self, only: Collection[str] | None = None) -> dict[str, int]:
+        """{case id: number of stored events} of every case (or of `only`)."""
         ...
 
-    def events(self, case_id: str) -> list[Event]:
-        """A case's stored events in seq order (hashes included)."""
+    def events(self, case_id: str, after: int = 0) -> list[Event]:
+        """A case's stored events after seq `after`, in seq order (hashes included)."""
         ...
 
 
@@ -140,6 +140,7 @@ class Pusher:
         self._hub: Hub | None = None
         self._marks = marks or Marks(None, "")
         self._known: dict[str, int] = self._marks.load()  # local id -> hub head seq, last seen
+        self._local: dict[str, int] = {}  # local id -> stored events, as last read
         self._fresh = False  # _known was read from the hub since the last fault
         self._parked: dict[str, tuple[int, str]] = {}  # local id -> (local count when parked, why)
         self._since: dict[tuple[str, int], datetime] = {}
@@ -163,9 +164,18 @@ class Pusher:
             self._hub.close()
             self._hub = None
 
-    def run_once(self) -> PushStatus:
-        """One round: refresh the hub's heads if needed, push what is waiting, return the status."""
-        local = self.record.case_heads()
+    def run_once(self, only: Collection[str] | None = None) -> PushStatus:
+        """One round: refresh the hub's heads if needed, push what is waiting, return the status.
+
+        `only` (the cases the window just changed) limits the round to those cases once the hub's
+        heads are known; without it every case is looked at.
+        """
+        targeted = bool(only) and self._fresh and bool(self._local)
+        if targeted:
+            self._local.update(self.record.case_heads(only))
+        else:
+            self._local = self.record.case_heads()
+        local = {case: self._local[case] for case in only or () if case in self._local} if targeted else self._local
         problem: HubError | None = None
         self._more = False
         try:
@@ -183,7 +193,7 @@ class Pusher:
             self._fresh = False
             self.close()
         self._marks_changed()
-        self.status = self._status(self.record.case_heads(), problem)
+        self.status = self._status(self._local, problem)
         return self.status
 
     # -- the round's parts -------------------------------------------------------------------------
@@ -218,16 +228,16 @@ class Pusher:
 
     def _push_case(self, case_id: str, count: int) -> None:
         hub = self._hub_client()
-        try:
-            events = self.record.events(case_id)
-        except Exception as exc:  # noqa: BLE001 - one unreadable case must not stop the others
-            self._parked[case_id] = (count, f"Case {case_id} cannot be read here ({exc}); run 'verify'.")
-            return
         # From the hub's head itself: the hub skips it if it is the same event, and refuses it as a
         # fork (recorded, never overwritten) if this room's record now holds a different one there.
         start = max(self._known.get(case_id, 0) - 1, 0)
         try:
-            result = hub.push(self.room, hub_case_id(self.room, case_id), events[start:count])
+            events = [event for event in self.record.events(case_id, after=start) if event.seq <= count]
+        except Exception as exc:  # noqa: BLE001 - one unreadable case must not stop the others
+            self._parked[case_id] = (count, f"Case {case_id} cannot be read here ({exc}); run 'verify'.")
+            return
+        try:
+            result = hub.push(self.room, hub_case_id(self.room, case_id), events)
         except (HubUnavailable, NotPermitted, HubSchemaMismatch, HubBug):
             raise  # not this case's fault: the whole round stops
         except HubRejected as exc:  # a fork, a broken chain, another room's id: this case waits for a person
@@ -279,8 +289,8 @@ class Pusher:
 
     def _first_waiting(self, case_id: str, on_hub: int) -> datetime | None:
         try:
-            events = self.record.events(case_id)
+            events = self.record.events(case_id, after=on_hub)
         except Exception as exc:  # noqa: BLE001 - the status line must never stop the worker
             log.warning("cannot read case %s for the status line: %s", case_id, exc)
             return None
-        return events[on_hub].recorded_time if len(events) > on_hub else None
+        return events[0].recorded_time if events else None

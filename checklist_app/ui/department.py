@@ -1,19 +1,28 @@
 """The department in the room window: a calm status line, and a read-only list of every room's cases.
 
-The push worker's status arrives from its own thread through `StatusBridge` (a queued signal) and
-goes out on the window's one change channel (`CaseEvents.sync_status_changed`). The department list
-reads the hub on a pool thread, never on the GUI thread; another room's case can be viewed (its
+The push worker's latest status is read on the GUI thread once a second (`StatusPoller`) and goes
+out on the window's one change channel (`CaseEvents.sync_status_changed`). The department list
+reads the hub on a Qt pool thread, never on the GUI thread; another room's case can be viewed (its
 note as text) and its note saved as PDF, never edited: nothing here calls a use case.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -42,18 +51,25 @@ class DepartmentViews(Protocol):
     def case(self, hub_id: str) -> CaseState: ...
 
 
-class StatusBridge(QObject):
-    """Carries the worker's statuses from its thread to the GUI thread (a queued connection)."""
+class StatusPoller(QObject):
+    """Reads the push worker's latest status on the GUI thread, once a second, and sends a new one out
+    on the window's change channel. No Qt object is touched from the worker's thread: the worker only
+    replaces its (frozen) status, and this timer notices."""
 
-    status_arrived = Signal(object)
-
-    def __init__(self, case_events: CaseEvents) -> None:
+    def __init__(self, case_events: CaseEvents, status: Callable[[], object], interval_ms: int = 1000) -> None:
         super().__init__(case_events)
-        self.status_arrived.connect(case_events.sync_status_changed)
+        self._status, self._last = status, None
+        self._case_events = case_events
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start()
 
-    def report(self, status: object) -> None:
-        """Called from the worker thread."""
-        self.status_arrived.emit(status)
+    def poll(self) -> None:
+        current = self._status()
+        if current is not self._last:
+            self._last = current
+            self._case_events.sync_status_changed.emit(current)
 
 
 class DepartmentStatusLabel(QLabel):
@@ -129,7 +145,6 @@ class DepartmentCaseModel(QAbstractTableModel):
 class DepartmentPage(QWidget):
     """Every room's cases from the hub; one can be viewed (its note as text) and its note saved as PDF."""
 
-    loaded = Signal(object)  # (what, result or exception), from the pool thread back to this one
     closed = Signal()
 
     def __init__(
@@ -143,7 +158,8 @@ class DepartmentPage(QWidget):
         name(self, "department_page", "Department cases (read-only)")
         self.views = views
         self.ask_pdf_path = ask_pdf_path or _ask_pdf_path
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="department-view")
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
         self.state: CaseState | None = None
         self.model = DepartmentCaseModel(self)
         self.table = QTableView()
@@ -167,7 +183,6 @@ class DepartmentPage(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.save_button.clicked.connect(self._save_clicked)
         self.close_button.clicked.connect(self.closed)
-        self.loaded.connect(self._on_loaded)
         self._layout()
 
     def _layout(self) -> None:
@@ -184,14 +199,9 @@ class DepartmentPage(QWidget):
 
     # -- work on the pool thread, results back by signal -------------------------------------------
     def _run(self, what: str, job: Callable[[], Any]) -> None:
-        def work() -> None:
-            try:
-                result: Any = job()
-            except Exception as exc:  # noqa: BLE001 - shown to the person, never raised on the GUI thread
-                result = exc
-            self.loaded.emit((what, result))
-
-        self._pool.submit(work)
+        task = _Task(what, job)
+        task.signals.done.connect(self._on_loaded)
+        self._pool.start(task)
 
     def refresh(self) -> None:
         self.message.show_message("Reading the department's cases...", "info")
@@ -242,7 +252,29 @@ class DepartmentPage(QWidget):
             self.message.show_message(f"Note saved to {result}", "info")
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.clear()
+
+
+class _TaskSignals(QObject):
+    """What a hub read reports back to the GUI thread (queued across threads)."""
+
+    done = Signal(object)  # (what, result or the exception)
+
+
+class _Task(QRunnable):
+    """One read of the hub (or one note written) on a Qt pool thread."""
+
+    def __init__(self, what: str, job: Callable[[], Any]) -> None:
+        super().__init__()
+        self.what, self.job = what, job
+        self.signals = _TaskSignals()
+
+    def run(self) -> None:
+        try:
+            result: Any = self.job()
+        except Exception as exc:  # noqa: BLE001 - shown to the person, never raised on the GUI thread
+            result = exc
+        self.signals.done.emit((self.what, result))
 
 
 def _ask_pdf_path(case_id: str) -> Path | None:

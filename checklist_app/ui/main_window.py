@@ -251,14 +251,16 @@ class MainWindow(QMainWindow):
         return showing and (page is None or self.case_screen.current_page() == page)
 
     # -- the department hub (only where one is configured) -----------------------------------------
-    def attach_department(self, views: DepartmentViews, wake: Callable[[], None]) -> Callable[[object], None]:
-        """Show the hub's status in the status bar and a Department button; returns where the push
-        worker reports its status (any thread). `wake` is called after every stored change."""
-        from .department import DepartmentPage, DepartmentStatusLabel, StatusBridge
+    def attach_department(
+        self, views: DepartmentViews, wake: Callable[[str], None], status: Callable[[], object]
+    ) -> None:
+        """Show the hub's status (`status()`: the push worker's latest, read once a second here) in the
+        status bar, and a Department button. `wake(case_id)` is called after every stored change."""
+        from .department import DepartmentPage, DepartmentStatusLabel, StatusPoller
 
         self.department_status = DepartmentStatusLabel(self.case_events)
         self.statusBar().addPermanentWidget(self.department_status)
-        self.case_events.case_changed.connect(lambda *_: wake())
+        self.case_events.case_changed.connect(lambda changes, _initiator: wake(changes.case_id))
         self.department_page = DepartmentPage(views)
         self.department_page.closed.connect(self.show_start)
         self.stack.addWidget(self.department_page)
@@ -266,7 +268,7 @@ class MainWindow(QMainWindow):
         button.setAccessibleName("Department cases, read-only")
         button.clicked.connect(self.show_department)
         self.findChild(QFrame, "top_bar").layout().insertWidget(1, button)
-        return StatusBridge(self.case_events).report
+        self.department_poller = StatusPoller(self.case_events, status)
 
     def show_department(self) -> None:
         self.stack.setCurrentWidget(self.department_page)

@@ -15,7 +15,7 @@ def open_window(qtbot, service, tmp_path, config, **worker_options):
     window = build_window(service, QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     worker = PushWorker(service.store.path, config, **worker_options)
-    worker.on_status = window.attach_department(DepartmentCases(config, service.site), worker.wake)
+    window.attach_department(DepartmentCases(config, service.site), worker.wake, lambda: worker.status)
     window.show()
     qtbot.waitExposed(window)
     return window, worker.start()
