@@ -3,12 +3,30 @@ department list (another room's case viewed and its note saved, never edited). R
 
 from __future__ import annotations
 
+import threading
+import time
+
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
 from checklist_app.department import DepartmentCases, PushWorker
 from checklist_app.ui.window import build_window
 from tests.conftest import advance, setup_kwargs
 from tests.hub.department_helpers import complete_case, joined_room, pusher, refused_config, room_config, until_settled
+
+
+def until(condition, timeout: float = 30.0) -> None:
+    """Wait for `condition` while the push worker's real thread runs.
+
+    qtbot.waitUntil spins QTest.qWait, which holds the GIL inside Qt (a Python thread then barely
+    runs; the program's own event loop, app.exec(), releases it). So: process the window's events,
+    then block on an Event for a few milliseconds (releasing the GIL), until the condition holds.
+    """
+    deadline, idle = time.monotonic() + timeout, threading.Event()
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        QApplication.processEvents()
+        idle.wait(0.02)
 
 
 def open_window(qtbot, service, tmp_path, config, **worker_options):
@@ -26,11 +44,11 @@ def test_the_status_line_follows_the_worker_and_a_tick_wakes_it(qtbot, env, room
     window, worker = open_window(qtbot, service, tmp_path, room_config(env, "A"), clock=clock)
     try:
         label = window.department_status
-        qtbot.waitUntil(lambda: label.text() == "department: up to date", timeout=30_000)
+        until(lambda: label.text() == "department: up to date")
         case_id = service.start_case(**setup_kwargs()).case_id
         window.case_events.announce(service.state(case_id))  # a stored change: the worker is woken
-        qtbot.waitUntil(lambda: case_id in hub_a.heads("A"), timeout=30_000)
-        qtbot.waitUntil(lambda: label.text() == "department: up to date", timeout=30_000)
+        until(lambda: case_id in hub_a.heads("A"))
+        until(lambda: label.text() == "department: up to date")
     finally:
         assert worker.stop(timeout=30)
 
@@ -41,7 +59,7 @@ def test_with_the_hub_away_the_window_says_so_calmly_and_ticks_go_on(qtbot, room
     window, worker = open_window(qtbot, service, tmp_path, refused_config("A"), clock=clock)
     try:
         label = window.department_status
-        qtbot.waitUntil(lambda: "hub not reachable, kept here; 1 event waiting since" in label.text(), timeout=30_000)
+        until(lambda: "hub not reachable, kept here; 1 event waiting since" in label.text())
         assert label.property("role") == "muted", "an outage is not an alarm"
         advance(service, clock, case_id, until="identity_consent")  # ticks are stored while the hub is away
         assert len(service.store.events(case_id)) == 2
@@ -58,16 +76,16 @@ def test_another_rooms_case_is_viewed_and_its_note_saved_never_edited(qtbot, env
     try:
         window.show_department()
         page = window.department_page
-        qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=30_000)
+        until(lambda: page.model.rowCount() == 1)
         assert page.model.case_id_at(0) == theirs
         index = page.model.index(0, 0)
         assert not page.model.flags(index) & page.model.flags(index).ItemIsEditable
         page.view_case(theirs)
-        qtbot.waitUntil(lambda: page.save_button.isEnabled(), timeout=30_000)
+        until(lambda: page.save_button.isEnabled())
         assert "Alba Example" in page.viewer.toPlainText() and page.viewer.isReadOnly()
         target = tmp_path / "their-note.pdf"
         page.save_note(target)
-        qtbot.waitUntil(lambda: target.exists(), timeout=30_000)
+        until(lambda: target.exists())
         assert target.read_bytes().startswith(b"%PDF-")
         assert service.list_cases() == [], "nothing of another room is written here"
     finally:
