@@ -36,7 +36,7 @@ _CASE_COLUMNS = (
     "case_id, room, service_date, patient_name, mrn, procedure, levels, status, head_seq, head_hash, "
     "last_event_time, last_pushed"
 )
-_PUSH = "SELECT * FROM checklist_hub.push_events(%s, %s, %s::integer[], %s::text[], %s::text[])"
+_PUSH = "SELECT * FROM checklist_hub.push_events(%s, %s, %s::integer[], %b::text[], %b::text[])"  # binary: no escaping
 _HUB_PROBLEMS = """
 SELECT case_id, seq, 'its text does not match its hash' FROM checklist_hub.events
  WHERE hash <> encode(sha256(convert_to(canonical, 'UTF8')), 'hex')

@@ -339,9 +339,20 @@ def _qualified_ids() -> str:
         "IF (v_doc->>'case_id' IS DISTINCT FROM p_case_id\n"
         "                AND v_room || '/' || (v_doc->>'case_id') IS DISTINCT FROM p_case_id) OR"
     )
-    if function.count(narrow) != 1:  # pragma: no cover - a guard on migration 1's text
+    # The status step inline: a SQL function with its own SET search_path is called (not inlined)
+    # for every event, which cost about a fifth of a push. Same CASE as next_status.
+    call = "checklist_hub.next_status(v_status, v_kind, v_doc->'values'->>'role')"
+    inline = (
+        "CASE WHEN v_kind = 'addendum' AND v_status IN ('signed', 'amended') THEN 'amended'\n"
+        "            WHEN v_kind = 'signature' AND v_doc->'values'->>'role' = 'operator' THEN 'signed'\n"
+        "            WHEN v_kind = 'signature' AND v_doc->'values'->>'role' = 'nurse' AND v_status = 'in_progress'\n"
+        "                THEN 'nurse_signed'\n"
+        "            ELSE v_status END"
+    )
+    if function.count(narrow) != 1 or function.count(call) != 1:  # pragma: no cover - a guard on migration 1
         raise RuntimeError("migration 1's push_events is not the one migration 3 widens")
-    return function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).replace(narrow, wide) + "\n"
+    function = function.replace(narrow, wide).replace(call, inline)
+    return function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1) + "\n"
 
 
 MIGRATIONS: tuple[Migration, ...] = (
