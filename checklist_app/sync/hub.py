@@ -19,7 +19,14 @@ from checklist_app.domain.events import GENESIS_HASH, Event
 from checklist_app.sync import department as dept
 from checklist_app.sync.department import CaseFinding, Fork, Head, HubCase, PushResult
 from checklist_app.sync.directory import CATALOGUE, STAFF, DirectoryEntry, check_chain, entry_from_row
-from checklist_app.sync.errors import ChainRefused, ForkRefused, HubCorrupt, HubRejected, HubSchemaMismatch
+from checklist_app.sync.errors import (
+    ChainRefused,
+    ForkRefused,
+    HubCorrupt,
+    HubRejected,
+    HubSchemaMismatch,
+    NotPermitted,
+)
 from checklist_app.sync.hub_pg import (
     APPLICATION_NAME,
     CONNECT_TIMEOUT_S,
@@ -136,6 +143,53 @@ class Hub:
                 raise ForkRefused(case_id, fork_seq, fork_hash, offered)
         log.info("pushed case %s: %d new, %d already on the hub, head %d", case_id, accepted, skipped, head[0])
         return PushResult(case_id, accepted, skipped, head)
+
+    def push_cases(self, room: str, cases: Sequence[tuple[str, Sequence[Event]]]) -> list[PushResult | HubRejected]:
+        """Push several cases in **one** transaction (a catch-up: one commit for many cases).
+
+        One outcome per case, in order: its PushResult, or the HubRejected it met (a fork is
+        recorded and reported without stopping the others). If one case's events are refused in a
+        way that aborts the transaction (a broken chain, another room's id), every case is pushed
+        again on its own, so only that case is refused. Raises HubUnavailable, NotPermitted,
+        HubSchemaMismatch or HubBug for the whole call.
+        """
+        wires: list[tuple[str, list[WireEvent]]] = []
+        for case_id, events in cases:
+            try:
+                wires.append((case_id, to_wire(case_id, events)))
+            except ValueError:
+                return [self._push_alone(room, case_id, events) for case_id, events in cases]
+        if any(not wire for _, wire in wires):
+            return [self._push_alone(room, case_id, events) for case_id, events in cases]
+        outcomes: list[PushResult | HubRejected] = []
+        try:
+            with self.db.transaction():
+                outcomes = [self._push_wire(room, case_id, wire) for case_id, wire in wires]
+        except (NotPermitted, HubSchemaMismatch):
+            raise
+        except HubRejected:
+            return [self._push_alone(room, case_id, events) for case_id, events in cases]
+        return outcomes
+
+    def _push_wire(self, room: str, case_id: str, wire: list[WireEvent]) -> PushResult | HubRejected:
+        """One case's batches inside the caller's transaction; a fork is returned, not raised."""
+        accepted = skipped = 0
+        head: Head = (0, GENESIS_HASH)
+        for batch in batches(wire):
+            outcome, added, same, head_seq, head_hash, fork_seq, fork_hash = self._push_batch(room, case_id, batch)
+            accepted, skipped, head = accepted + added, skipped + same, (head_seq, head_hash)
+            if outcome == "fork":
+                log.warning("fork refused: case %s event %s", case_id, fork_seq)
+                return ForkRefused(case_id, fork_seq, fork_hash, next(w.hash for w in batch if w.seq == fork_seq))
+        return PushResult(case_id, accepted, skipped, head)
+
+    def _push_alone(self, room: str, case_id: str, events: Sequence[Event]) -> PushResult | HubRejected:
+        try:
+            return self.push(room, case_id, events)
+        except (NotPermitted, HubSchemaMismatch):
+            raise
+        except HubRejected as refusal:
+            return refusal
 
     def _push_batch(self, room: str, case_id: str, batch: list[WireEvent]) -> tuple[Any, ...]:
         """One push_events call (inside the caller's transaction); returns its result row."""

@@ -28,7 +28,7 @@ from typing import Protocol
 from checklist_app.domain.clock import Clock
 from checklist_app.domain.events import Event
 from checklist_app.sync.case_ids import hub_case_id, local_case_id
-from checklist_app.sync.errors import HubBug, HubError, HubRejected, HubSchemaMismatch, HubUnavailable, NotPermitted
+from checklist_app.sync.errors import HubError, HubRejected, HubUnavailable
 from checklist_app.sync.hub import Hub
 
 log = logging.getLogger("checklist_app.sync")
@@ -36,6 +36,7 @@ log = logging.getLogger("checklist_app.sync")
 POLL_S = 15.0  # in step: look over every case this often (the window wakes the worker after each change)
 MAX_BACKOFF_S = 60.0
 CASES_PER_ROUND = 200  # a long catch-up reports progress between rounds
+EVENTS_PER_COMMIT = 2000  # a catch-up commits many cases at once: one fsync on the hub per ~30 cases
 
 
 class RoomRecord(Protocol):
@@ -182,8 +183,7 @@ class Pusher:
             if not self._fresh:
                 self._refresh()
             pending = self._pending(local)
-            for case_id, count in pending[: self._cases_per_round]:
-                self._push_case(case_id, count)
+            self._push_cases(pending[: self._cases_per_round])
             self._more = len(pending) > self._cases_per_round
             self._failures = 0
         except HubError as exc:  # unavailable: retry later; a refused login or schema, or a defect: shown
@@ -226,26 +226,38 @@ class Pusher:
                 pending.append((case_id, count))
         return pending
 
-    def _push_case(self, case_id: str, count: int) -> None:
+    def _push_cases(self, pending: list[tuple[str, int]]) -> None:
+        """Push the pending cases, several to a transaction (one commit per EVENTS_PER_COMMIT events)."""
+        group: list[tuple[str, int, list[Event]]] = []
+        size = 0
+        for case_id, count in pending:
+            # From the hub's head itself: the hub skips it if it is the same event, and refuses it as a
+            # fork (recorded, never overwritten) if this room's record now holds a different one there.
+            start = max(self._known.get(case_id, 0) - 1, 0)
+            try:
+                events = [event for event in self.record.events(case_id, after=start) if event.seq <= count]
+            except Exception as exc:  # noqa: BLE001 - one unreadable case must not stop the others
+                self._parked[case_id] = (count, f"Case {case_id} cannot be read here ({exc}); run 'verify'.")
+                continue
+            group.append((case_id, count, events))
+            size += len(events)
+            if size >= EVENTS_PER_COMMIT:
+                self._push_group(group)
+                group, size = [], 0
+        if group:
+            self._push_group(group)
+
+    def _push_group(self, group: list[tuple[str, int, list[Event]]]) -> None:
         hub = self._hub_client()
-        # From the hub's head itself: the hub skips it if it is the same event, and refuses it as a
-        # fork (recorded, never overwritten) if this room's record now holds a different one there.
-        start = max(self._known.get(case_id, 0) - 1, 0)
-        try:
-            events = [event for event in self.record.events(case_id, after=start) if event.seq <= count]
-        except Exception as exc:  # noqa: BLE001 - one unreadable case must not stop the others
-            self._parked[case_id] = (count, f"Case {case_id} cannot be read here ({exc}); run 'verify'.")
-            return
-        try:
-            result = hub.push(self.room, hub_case_id(self.room, case_id), events)
-        except (HubUnavailable, NotPermitted, HubSchemaMismatch, HubBug):
-            raise  # not this case's fault: the whole round stops
-        except HubRejected as exc:  # a fork, a broken chain, another room's id: this case waits for a person
-            self._parked[case_id] = (count, str(exc))
-            log.warning("case %s parked: %s", case_id, exc)
-            return
-        self._parked.pop(case_id, None)
-        self._known[case_id] = result.head[0]
+        items = [(hub_case_id(self.room, case_id), events) for case_id, _count, events in group]
+        outcomes = hub.push_cases(self.room, items)  # HubUnavailable and the like: the whole round stops
+        for (case_id, count, _events), outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, HubRejected):  # a fork, a broken chain, another room's id: waits for a person
+                self._parked[case_id] = (count, str(outcome))
+                log.warning("case %s parked: %s", case_id, outcome)
+            else:
+                self._parked.pop(case_id, None)
+                self._known[case_id] = outcome.head[0]
         self._last_contact = self.clock.now()
 
     def _marks_changed(self) -> None:

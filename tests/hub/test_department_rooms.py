@@ -242,3 +242,14 @@ def test_a_room_offline_for_a_week_catches_up(env, room_service, hub_a):
     assert status.state == "in_step" and status.waiting_events == 0
     assert hub_heads_as_local(hub_a, "A") == local_heads(service.store)
     assert [c.case_id for c in hub_a.cases(room="A")] == sorted(ids, reverse=True)
+
+
+def test_one_refused_case_in_a_catch_up_commit_leaves_the_others_pushed(env, room_service, hub_a, hub_b):
+    service, clock = joined_room(room_service, "A")
+    ids = [complete_case(service, clock) for _ in range(3)]
+    hub_b.push("B", ids[1], service.store.events(ids[1]))  # room B got there first with this id
+    status = until_settled(pusher(service, room_config(env, "A"), clock))
+    assert list(status.parked) == [ids[1]] and "room B" in status.parked[ids[1]]
+    heads = hub_a.heads("A")
+    assert sorted(heads) == [ids[0], ids[2]]
+    assert heads[ids[2]][0] == len(service.store.events(ids[2]))
