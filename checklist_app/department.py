@@ -38,8 +38,8 @@ class StoreRecord:
     def case_heads(self, only: Collection[str] | None = None) -> dict[str, int]:
         return self.store.event_counts(None if only is None else list(only))
 
-    def events(self, case_id: str, after: int = 0) -> list[Event]:
-        return self.store.events_after(case_id, after)
+    def events(self, case_id: str, after: int = 0, limit: int | None = None) -> list[Event]:
+        return self.store.events_after(case_id, after, limit)
 
 
 def connect(config: DepartmentConfig, **options: object) -> Hub:

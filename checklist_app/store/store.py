@@ -217,11 +217,13 @@ class Store:
         except (ValueError, TypeError) as exc:
             raise corrupt(self.path, f"an event of case {case_id} cannot be read back: {exc}") from exc
 
-    def events_after(self, case_id: str, seq: int) -> list[Event]:
-        """The case's events after `seq`, in seq order (a reader catching up: the hub's push worker)."""
+    def events_after(self, case_id: str, seq: int, limit: int | None = None) -> list[Event]:
+        """The case's events after `seq` (the first `limit` of them), in seq order: a reader catching
+        up, such as the hub's push worker."""
         with translated(self.path):
             cursor = self._connection().execute(
-                "SELECT * FROM events WHERE case_id = ? AND seq > ? ORDER BY seq", [case_id, seq]
+                "SELECT * FROM events WHERE case_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                [case_id, seq, -1 if limit is None else limit],
             )
             rows = _dicts(cursor)
         try:

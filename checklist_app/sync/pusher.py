@@ -46,8 +46,8 @@ class RoomRecord(Protocol):
         """{case id: number of stored events} of every case (or of `only`)."""
         ...
 
-    def events(self, case_id: str, after: int = 0) -> list[Event]:
-        """A case's stored events after seq `after`, in seq order (hashes included)."""
+    def events(self, case_id: str, after: int = 0, limit: int | None = None) -> list[Event]:
+        """A case's stored events after seq `after` (the first `limit`), in seq order (hashes included)."""
         ...
 
 
@@ -301,7 +301,7 @@ class Pusher:
 
     def _first_waiting(self, case_id: str, on_hub: int) -> datetime | None:
         try:
-            events = self.record.events(case_id, after=on_hub)
+            events = self.record.events(case_id, after=on_hub, limit=1)
         except Exception as exc:  # noqa: BLE001 - the status line must never stop the worker
             log.warning("cannot read case %s for the status line: %s", case_id, exc)
             return None
