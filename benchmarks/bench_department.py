@@ -1,7 +1,8 @@
 """The department hub wired into rooms: tick latency with the push worker, catch-up, ten rooms, cases --json.
 
 Run from the repository root (with the test extra installed, for pgserver):
-    python benchmarks/bench_department.py [--ticks 600] [--catchup 1000] [--rooms 10] [--big /tmp/checklist-bench-hub]
+    python benchmarks/bench_department.py [--ticks 600] [--catchup 1000] [--rooms 10]
+        [--big /tmp/checklist-bench-hub/cases-100000]
 
 - tick p99 with vs without the worker: `record_step` (cement_mix, SystemClock, real store) `--ticks`
   times with no hub, then as many with a PushWorker pushing every tick to a live hub (woken after
@@ -205,7 +206,7 @@ def main() -> int:
     parser.add_argument("--ticks", type=int, default=600)
     parser.add_argument("--catchup", type=int, default=1000)
     parser.add_argument("--rooms", type=int, default=10)
-    parser.add_argument("--big", type=Path, default=Path("/tmp/checklist-bench-hub"))
+    parser.add_argument("--big", type=Path, default=Path("/tmp/checklist-bench-hub/cases-100000"))
     args = parser.parse_args()
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{datetime.now():%Y-%m-%d %H:%M}, load {os.getloadavg()[0]:.1f}")  # fmt: skip
