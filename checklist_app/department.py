@@ -203,9 +203,15 @@ def fold_case(events: list[Event], site: SiteConfig) -> CaseState:
     if template is None:
         raise StoreError(f"No template installed for {procedure}: this case cannot be shown here.")
     state = CaseState(template, site.catalogue, site.settings, site.coding)
-    for event in events:
-        state.apply(event)
-    return state.freeze()
+    try:
+        for event in events:
+            state.apply(event)
+        return state.freeze()
+    except (KeyError, ValueError, TypeError) as exc:  # e.g. a record made by a newer or foreign program
+        raise StoreError(
+            f"Case {events[0].case_id} from the hub cannot be shown here: this program cannot read its "
+            f"record ({type(exc).__name__}: {exc}). It is intact on the hub."
+        ) from None
 
 
 class DepartmentCases:

@@ -259,15 +259,16 @@ class MainWindow(QMainWindow):
         from .department import DepartmentPage, DepartmentStatusLabel, StatusPoller
 
         self.department_status = DepartmentStatusLabel(self.case_events)
-        self.statusBar().addPermanentWidget(self.department_status)
         self.case_events.case_changed.connect(lambda changes, _initiator: wake(changes.case_id))
         self.department_page = DepartmentPage(views)
         self.department_page.closed.connect(self.show_start)
         self.stack.addWidget(self.department_page)
-        button = TextButton("Department", "department_button")
+        button = TextButton("Department cases", "department_button")
         button.setAccessibleName("Department cases, read-only")
         button.clicked.connect(self.show_department)
-        self.findChild(QFrame, "top_bar").layout().insertWidget(1, button)
+        # In the status bar, not the top bar: the case header there needs all its width.
+        self.statusBar().addPermanentWidget(self.department_status)
+        self.statusBar().addPermanentWidget(button)
         self.department_poller = StatusPoller(self.case_events, status)
 
     def show_department(self) -> None:
