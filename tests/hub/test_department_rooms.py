@@ -253,3 +253,29 @@ def test_one_refused_case_in_a_catch_up_commit_leaves_the_others_pushed(env, roo
     heads = hub_a.heads("A")
     assert sorted(heads) == [ids[0], ids[2]]
     assert heads[ids[2]][0] == len(service.store.events(ids[2]))
+
+
+def test_a_consistent_local_rewrite_passes_the_files_own_check_but_not_the_anchor(env, room_service, hub_a):
+    from dataclasses import replace
+
+    from checklist_app.department import verify_against_hub
+    from checklist_app.store import open_store
+    from tests.hub.hub_helpers import rechained
+    from tests.hub.test_hub_department import rewrite
+
+    service, clock = joined_room(room_service, "A")
+    ids = [complete_case(service, clock) for _ in range(3)]
+    started = service.start_case(**setup_kwargs()).case_id  # a case in progress, pushed so far
+    assert until_settled(pusher(service, room_config(env, "A"), clock)).state == "in_step"
+    pushed = service.store.events(ids[0])
+    path = service.store.path
+    service.close()
+    edited = replace(pushed[5], actor="Someone Else")
+    rewrite(path, ids[0], [*pushed[:5], *rechained([edited, *pushed[6:]])])  # links and head fixed too
+    rewrite(path, ids[1], [])  # a case deleted
+    with open_store(path, readonly=True) as store:
+        assert store.verify() == [], "the file's own check sees a sound chain"
+        findings = {f.case_id: f for f in verify_against_hub(store, hub_a, "A")}
+    assert findings[ids[0]].kind == "rewritten_locally" and findings[ids[0]].problem
+    assert findings[ids[1]].kind == "deleted_locally"
+    assert findings[ids[2]].kind == "in_step" and findings[started].kind == "in_step"
