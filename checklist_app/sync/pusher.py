@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import tempfile
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ from typing import Protocol
 from checklist_app.domain.clock import Clock
 from checklist_app.domain.events import Event
 from checklist_app.sync.case_ids import hub_case_id, local_case_id
+from checklist_app.sync.department import PushResult
 from checklist_app.sync.errors import HubError, HubRejected, HubUnavailable
 from checklist_app.sync.hub import Hub
 
@@ -37,6 +40,7 @@ POLL_S = 15.0  # in step: look over every case this often (the window wakes the 
 MAX_BACKOFF_S = 60.0
 CASES_PER_ROUND = 200  # a long catch-up reports progress between rounds
 EVENTS_PER_COMMIT = 2000  # a catch-up commits many cases at once: one fsync on the hub per ~30 cases
+LANES = 2  # connections a catch-up pushes over at once (each group of cases is its own transaction)
 
 
 class RoomRecord(Protocol):
@@ -149,6 +153,7 @@ class Pusher:
         self._last_contact: datetime | None = None
         self._cases_per_round = cases_per_round
         self._more = False  # the last round left pushable cases for the next one
+        self._lanes: list[Hub] = []  # extra connections of a catch-up (LANES - 1 of them)
         self.status = PushStatus("starting")
 
     @property
@@ -161,9 +166,10 @@ class Pusher:
         return POLL_S
 
     def close(self) -> None:
-        if self._hub is not None:
-            self._hub.close()
-            self._hub = None
+        for hub in (self._hub, *self._lanes):
+            if hub is not None:
+                hub.close()
+        self._hub, self._lanes = None, []
 
     def run_once(self, only: Collection[str] | None = None) -> PushStatus:
         """One round: refresh the hub's heads if needed, push what is waiting, return the status.
@@ -228,6 +234,7 @@ class Pusher:
 
     def _push_cases(self, pending: list[tuple[str, int]]) -> None:
         """Push the pending cases, several to a transaction (one commit per EVENTS_PER_COMMIT events)."""
+        groups: list[list[tuple[str, int, list[Event]]]] = []
         group: list[tuple[str, int, list[Event]]] = []
         size = 0
         for case_id, count in pending:
@@ -242,15 +249,49 @@ class Pusher:
             group.append((case_id, count, events))
             size += len(events)
             if size >= EVENTS_PER_COMMIT:
-                self._push_group(group)
+                groups.append(group)
                 group, size = [], 0
         if group:
-            self._push_group(group)
+            groups.append(group)
+        if len(groups) == 1:
+            self._apply(groups[0], self._push_group(self._hub_client(), groups[0]))
+        elif groups:
+            self._push_in_lanes(groups)
 
-    def _push_group(self, group: list[tuple[str, int, list[Event]]]) -> None:
-        hub = self._hub_client()
+    def _push_in_lanes(self, groups: list[list[tuple[str, int, list[Event]]]]) -> None:
+        """A catch-up: the groups (disjoint cases, each its own transaction) over LANES connections at
+        once, so the hub's checks of one group run while the next is sent. Outcomes are applied here,
+        in this thread; the first failure is raised after every lane has stopped."""
+        hubs: queue.SimpleQueue[Hub] = queue.SimpleQueue()
+        hubs.put(self._hub_client())
+        while len(self._lanes) < LANES - 1:
+            self._lanes.append(self._connect())
+        for lane in self._lanes:
+            hubs.put(lane)
+
+        def push(group: list[tuple[str, int, list[Event]]]) -> list[PushResult | HubRejected]:
+            hub = hubs.get()
+            try:
+                return self._push_group(hub, group)
+            finally:
+                hubs.put(hub)
+
+        failure: HubError | None = None
+        with ThreadPoolExecutor(max_workers=LANES, thread_name_prefix="department-lane") as lanes:
+            futures = [(group, lanes.submit(push, group)) for group in groups]
+            for group, future in futures:
+                try:
+                    self._apply(group, future.result())
+                except HubError as exc:
+                    failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def _push_group(self, hub: Hub, group: list[tuple[str, int, list[Event]]]) -> list[PushResult | HubRejected]:
         items = [(hub_case_id(self.room, case_id), events) for case_id, _count, events in group]
-        outcomes = hub.push_cases(self.room, items)  # HubUnavailable and the like: the whole round stops
+        return hub.push_cases(self.room, items)  # HubUnavailable and the like: the whole round stops
+
+    def _apply(self, group: list[tuple[str, int, list[Event]]], outcomes: list[PushResult | HubRejected]) -> None:
         for (case_id, count, _events), outcome in zip(group, outcomes, strict=True):
             if isinstance(outcome, HubRejected):  # a fork, a broken chain, another room's id: waits for a person
                 self._parked[case_id] = (count, str(outcome))

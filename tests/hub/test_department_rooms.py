@@ -244,7 +244,13 @@ def test_a_room_offline_for_a_week_catches_up(env, room_service, hub_a):
     assert [c.case_id for c in hub_a.cases(room="A")] == sorted(ids, reverse=True)
 
 
-def test_one_refused_case_in_a_catch_up_commit_leaves_the_others_pushed(env, room_service, hub_a, hub_b):
+@pytest.mark.parametrize("events_per_commit", [2000, 50], ids=["one-commit", "two-lanes"])
+def test_one_refused_case_in_a_catch_up_commit_leaves_the_others_pushed(
+    env, room_service, hub_a, hub_b, monkeypatch, events_per_commit
+):
+    from checklist_app.sync import pusher as pusher_module
+
+    monkeypatch.setattr(pusher_module, "EVENTS_PER_COMMIT", events_per_commit)  # 50: a group per case, 2 lanes
     service, clock = joined_room(room_service, "A")
     ids = [complete_case(service, clock) for _ in range(3)]
     hub_b.push("B", ids[1], service.store.events(ids[1]))  # room B got there first with this id
