@@ -164,6 +164,8 @@ def main() -> int:
     if not marker.exists():
         print(f"filling a hub with {args.cases} cases (cached in {folder})")
         fill(server, args.cases, marker)
+    with HubAdmin(url(server, "postgres")) as admin:
+        admin.init()  # a cached hub made by an older program: upgrade it to this one's schema
 
     room = ROOMS[0]
     hub = Hub(url(server, f"{DATABASE}_room_{room.lower()}", PASSWORD))

@@ -54,8 +54,11 @@ def startup_error_window(message: str):
     return window
 
 
-def open_room(db_path, *, settings=None):
+def open_room(db_path, *, settings=None, department=None):
     """Everything `run` does before the event loop: (application, service, shown window).
+
+    With `department` (sync.config.DepartmentConfig) the database is adopted for its room (case ids
+    unique across the department) and a background worker pushes to the hub; it is `window.push_worker`.
 
     Raises one of STARTUP_ERRORS if the database, settings, catalogue or templates cannot be
     opened; the application exists by then, so the caller can show why. The start-up benchmark
@@ -73,6 +76,7 @@ def open_room(db_path, *, settings=None):
         print(f"checklist-app: notice: {notice}", file=sys.stderr)
     try:
         window = build_window(service, settings)
+        window.push_worker = _start_department(window, service, Path(db_path), department)
         window.show()
     except BaseException:
         service.close()
@@ -80,7 +84,20 @@ def open_room(db_path, *, settings=None):
     return app, service, window
 
 
-def run(db_path, *, show_error_window: bool | None = None, settings=None) -> int:
+def _start_department(window, service, db_path: Path, department):
+    """The department hub's push worker and views for this window (None when no hub is configured)."""
+    if department is None:
+        return None
+    from .department import DepartmentCases, PushWorker, adopt_room
+
+    adopt_room(service.store, department.room)  # before the first new case: ids carry the room code
+    worker = PushWorker(db_path, department)
+    views = DepartmentCases(department, service.site)
+    window.attach_department(views, worker.wake, lambda: worker.status)
+    return worker.start()
+
+
+def run(db_path, *, show_error_window: bool | None = None, settings=None, department=None) -> int:
     """Open the room window on `db_path`; 1 (with a clear message, never a traceback) if it cannot start.
 
     `settings` (a QSettings) defaults to the user's; tests pass one in their temporary folder.
@@ -92,7 +109,7 @@ def run(db_path, *, show_error_window: bool | None = None, settings=None) -> int
         print(f"checklist-app: error: {problem}", file=sys.stderr)
         return 1
     try:
-        app, service, _window = open_room(db_path, settings=settings)
+        app, service, window = open_room(db_path, settings=settings, department=department)
     except STARTUP_ERRORS as exc:
         message = str(exc) or type(exc).__name__
         print(f"checklist-app: error: {message}", file=sys.stderr)
@@ -108,6 +125,8 @@ def run(db_path, *, show_error_window: bool | None = None, settings=None) -> int
     try:
         return app.exec()
     finally:
+        if window.push_worker is not None:
+            window.push_worker.stop(timeout=10)
         service.close()
 
 

@@ -11,7 +11,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths
+from . import __version__, department_cli, paths
 from .domain.errors import Refusal
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
@@ -28,6 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db", type=Path, default=argparse.SUPPRESS, help="database file (default: per-user data directory)"
+    )
+    common.add_argument(
+        "--department",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="the department hub's PostgreSQL URL, no password (default: CHECKLIST_APP_DEPARTMENT or department.toml)",
+    )
+    common.add_argument(
+        "--room-code", default=argparse.SUPPRESS, metavar="CODE", help="this room's code on the department hub"
     )
     parser = argparse.ArgumentParser(
         prog="checklist-app",
@@ -105,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: all three in one PDF)",
     )
     sub.add_parser("selftest", parents=[common], help="deployment check for a new workstation")
+    department_cli.add_parser(sub, common)
     return parser
 
 
@@ -154,7 +164,7 @@ def _expected_errors() -> tuple[type[Exception], ...]:
     from .domain.template import TemplateError
     from .store import StoreError
 
-    return (StoreError, OSError, SettingsError, CatalogueError, TemplateError)
+    return (StoreError, OSError, SettingsError, CatalogueError, TemplateError, *department_cli.expected_errors())
 
 
 def _reader_gone() -> int:
@@ -199,7 +209,7 @@ def _notify(store):
 def cmd_gui(args: argparse.Namespace, db: Path) -> int:
     from .app import run
 
-    return run(db)
+    return run(db, department=department_cli.config_from(args))
 
 
 def cmd_cases(args: argparse.Namespace, db: Path) -> int:
@@ -383,4 +393,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "restore": cmd_restore,
     "note": cmd_note,
     "selftest": cmd_selftest,
+    "department": department_cli.run,
 }

@@ -34,6 +34,7 @@ Head = tuple[int, str]  # (event_count, hash of the last event) of one case
 
 
 LOCKED_STATUSES = ("signed", "amended")
+_ROOM_CODE = "room_code"  # meta key: the department room code, recorded once
 MAX_CACHED_CASES = 64
 
 
@@ -232,6 +233,29 @@ class Store:
         except (ValueError, TypeError) as exc:
             raise corrupt(self.path, f"an event of case {case_id} cannot be read back: {exc}") from exc
 
+    def events_after(self, case_id: str, seq: int, limit: int | None = None) -> list[Event]:
+        """The case's events after `seq` (the first `limit` of them), in seq order: a reader catching
+        up, such as the hub's push worker."""
+        with translated(self.path):
+            cursor = self._connection().execute(
+                "SELECT * FROM events WHERE case_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                [case_id, seq, -1 if limit is None else limit],
+            )
+            rows = _dicts(cursor)
+        try:
+            return [row_to_event(row) for row in rows]
+        except (ValueError, TypeError) as exc:
+            raise corrupt(self.path, f"an event of case {case_id} cannot be read back: {exc}") from exc
+
+    def event_counts(self, case_ids: Sequence[str] | None = None) -> dict[str, int]:
+        """{case id: number of stored events} of every case, or of `case_ids` (those that exist)."""
+        with translated(self.path):
+            conn = self._connection()
+            if case_ids is None:
+                return dict(conn.execute("SELECT id, event_count FROM cases"))
+            marks = ", ".join("?" for _ in case_ids)
+            return dict(conn.execute(f"SELECT id, event_count FROM cases WHERE id IN ({marks})", list(case_ids)))
+
     def case_exists(self, case_id: str) -> bool:
         with translated(self.path):
             return self._connection().execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone() is not None
@@ -251,14 +275,46 @@ class Store:
             return [CaseRow(*row) for row in rows]
 
     def next_case_id(self, service_date: date) -> str:
-        """The next free id for that day: YYYYMMDD-NNN, NNN counting from 001."""
+        """The next free id for that day: YYYYMMDD-NNN, NNN counting from 001; with a room code
+        recorded (`adopt_room_code`), ROOM-YYYYMMDD-NNN, unique across the department's rooms."""
+        room = self.room_code()
+        start = f"{room}-{service_date:%Y%m%d}-" if room else f"{service_date:%Y%m%d}-"
         with translated(self.path):
-            number = self._reader().table("cases").count_where("service_date = ?", [service_date.isoformat()]) + 1
+            number = (
+                self._connection()
+                .execute(
+                    "SELECT count(*) FROM cases WHERE service_date = ? AND substr(id, 1, ?) = ?",
+                    [service_date.isoformat(), len(start), start],
+                )
+                .fetchone()[0]
+                + 1
+            )
         while True:
-            candidate = f"{service_date:%Y%m%d}-{number:03d}"
+            candidate = f"{start}{number:03d}"
             if not self.case_exists(candidate):
                 return candidate
             number += 1
+
+    def room_code(self) -> str | None:
+        """The department room code recorded in this database (None: a room on its own)."""
+        with translated(self.path):
+            row = self._connection().execute("SELECT value FROM meta WHERE key = ?", [_ROOM_CODE]).fetchone()
+        return None if row is None else str(row[0])
+
+    def adopt_room_code(self, code: str) -> bool:
+        """Record the room code once (True if it was recorded now). From then on new cases are named
+        ROOM-YYYYMMDD-NNN; cases made before keep their ids (and their chains). A database recorded
+        for one room is refused for another: its cases are filed on the hub under that room."""
+        with self._writing() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", [_ROOM_CODE]).fetchone()
+            if row is not None and row[0] != code:
+                raise StoreError(
+                    f"The database {self.path} belongs to room {row[0]}, not {code}: its cases are on the "
+                    "department hub under that room. Nothing was changed; check the room code."
+                )
+            if row is None:
+                conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [_ROOM_CODE, code])
+        return row is None
 
     def outbox(self, *, statuses: tuple[str, ...] = ()) -> list[OutboxRow]:
         """The outbox, oldest first (only `statuses` if given); empty on a database older than it."""

@@ -41,12 +41,17 @@ class PgSession:
         lock_timeout_ms: int = LOCK_TIMEOUT_MS,
         application_name: str = APPLICATION_NAME,
         on_connect: Callable[[PgSession], None] | None = None,
+        password: str | None = None,
     ) -> None:
+        """`password`, if given, replaces any in `url` (rooms keep theirs in a 0600 file or the
+        environment, never in the URL or the room's database)."""
         try:
             params = conninfo_to_dict(url)
         except psycopg.Error:
             raise HubRejected("The hub address is not a valid PostgreSQL URL or connection string.") from None
         self.where = _where(params)
+        if password is not None:
+            params["password"] = password
         params.setdefault("connect_timeout", str(connect_timeout))
         params.setdefault("application_name", application_name)
         timeouts = (

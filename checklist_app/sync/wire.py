@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checklist_app.domain.events import GENESIS_HASH, Event, parse_time
+from checklist_app.sync.case_ids import named_case_id
 
 BATCH = 500  # events per push_events call: one round trip and one transaction each
 
@@ -30,12 +31,14 @@ def to_wire(case_id: str, events: Sequence[Event]) -> list[WireEvent]:
     """The case's stored events, checked (one case, consecutive seqs, true hashes and links), as wire events.
 
     Raises ValueError naming the first event that is not a sound continuation of the one before:
-    a room never pushes what its own chain does not vouch for.
+    a room never pushes what its own chain does not vouch for. `case_id` is the hub's id: a
+    room-qualified one (`OR1/20260302-001`) carries events naming the room's own id (case_ids.py).
     """
+    named = named_case_id(case_id)
     ordered = sorted(events, key=lambda event: event.seq)
     wire: list[WireEvent] = []
     for before, event in zip([None, *ordered], ordered, strict=False):
-        if event.case_id != case_id:
+        if event.case_id != named:
             raise ValueError(f"event {event.seq} belongs to case {event.case_id}, not {case_id}")
         if before is not None and (event.seq != before.seq + 1 or event.prev_hash != before.hash):
             raise ValueError(f"case {case_id}: event {event.seq} does not follow event {before.seq}")
@@ -86,6 +89,7 @@ def from_canonical(text: str, hash_: str) -> Event:
 
 def chain_problems(case_id: str, events: Sequence[Event]) -> list[str]:
     """Why `events` (seq order) are not one intact chain of `case_id` from seq 1; [] if they are."""
+    case_id = named_case_id(case_id)
     problems = []
     prev_hash, expected = GENESIS_HASH, 1
     for event in events:

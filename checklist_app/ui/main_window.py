@@ -45,6 +45,7 @@ from .widgets import MessageLabel, OneOf, TextButton
 if TYPE_CHECKING:
     from .alarms import SoundPlayer
     from .case_screen import CaseScreen
+    from .department import DepartmentViews
     from .help_panel import HelpPanel
 
 TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
@@ -249,6 +250,32 @@ class MainWindow(QMainWindow):
         showing = self._case_open() and self.stack.currentWidget() is self.case_screen
         return showing and (page is None or self.case_screen.current_page() == page)
 
+    # -- the department hub (only where one is configured) -----------------------------------------
+    def attach_department(
+        self, views: DepartmentViews, wake: Callable[[str], None], status: Callable[[], object]
+    ) -> None:
+        """Show the hub's status (`status()`: the push worker's latest, read once a second here) in the
+        status bar, and a Department button. `wake(case_id)` is called after every stored change."""
+        from .department import DepartmentPage, DepartmentStatusLabel, StatusPoller
+
+        self.department_status = DepartmentStatusLabel(self.case_events)
+        self.case_events.case_changed.connect(lambda changes, _initiator: wake(changes.case_id))
+        self.department_page = DepartmentPage(views)
+        self.department_page.closed.connect(self.show_start)
+        self.stack.addWidget(self.department_page)
+        button = TextButton("Department cases", "department_button")
+        button.setAccessibleName("Department cases, read-only")
+        button.clicked.connect(self.show_department)
+        # In the status bar, not the top bar: the case header there needs all its width.
+        self.statusBar().addPermanentWidget(self.department_status)
+        self.statusBar().addPermanentWidget(button)
+        self.department_poller = StatusPoller(self.case_events, status)
+
+    def show_department(self) -> None:
+        self.stack.setCurrentWidget(self.department_page)
+        self.titles.setCurrentWidget(self.title)
+        self.department_page.refresh()
+
     # -- theme -----------------------------------------------------------------------------------
     def set_theme(self, theme_name: str) -> None:
         theme = apply_theme(self, theme_name)
@@ -294,4 +321,7 @@ class MainWindow(QMainWindow):
         # Every tick is already on disk: closing only stops the clock and the sound.
         if self._case_screen is not None:
             self._case_screen.close_case()
+        page = getattr(self, "department_page", None)
+        if page is not None:
+            page.shutdown()
         super().closeEvent(event)
