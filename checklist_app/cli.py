@@ -11,7 +11,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths
+from . import __version__, hospital_cli, paths
 from .domain.errors import Refusal
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: all three in one PDF)",
     )
     sub.add_parser("selftest", parents=[common], help="deployment check for a new workstation")
+    hospital_cli.add_commands(sub, common)  # outbox, export, interfaces (issue 14)
     return parser
 
 
@@ -295,3 +296,4 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "note": cmd_note,
     "selftest": cmd_selftest,
 }
+COMMANDS.update(hospital_cli.commands(_open, CliError))
