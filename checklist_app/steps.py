@@ -23,6 +23,7 @@ from .domain.setup import build_setup, clean_name, clean_text
 from .domain.state import PENDING, CaseState, Entry
 from .domain.template import StepSpec
 from .domain.values import check_instance, validate_values
+from .domain.wristband import confirm_wristband, identity_record
 from .inputs import Draft, check_scope, moment, reason_text
 from .staff_directory import ROLES
 
@@ -47,8 +48,12 @@ class StepUseCases:
         coverage: Mapping[str, Any] | None = None,
         myeloma_remission: str = "",
         primary_neoplasm: str = "",
+        identity: Mapping[str, Any] | None = None,
     ) -> CaseState:
-        """Open a new case from its set-up. The contraindication screen raises warnings, not blocks."""
+        """Open a new case from its set-up. The contraindication screen raises warnings, not blocks.
+
+        `identity` says where the patient came from (SPEC §13): {"source": "hospital_list", "list":
+        "adt" | "fhir", "wristband": scan}; left out, the patient was typed by hand, and the record says so."""
         now = self.log.clock.now()
         setup = build_setup(
             patient=patient,
@@ -67,6 +72,8 @@ class StepUseCases:
         template = self.log.site.templates.get(setup.procedure)
         if template is None:
             raise Refusal("procedure", f"no template installed for {setup.procedure}")
+        pattern = self.log.site.settings.wristband_pattern
+        provenance = identity_record(dict(identity) if identity is not None else None, setup.patient.mrn, pattern)
         case_id = self.log.store.next_case_id(now.astimezone().date())
         event = Event(
             case_id=case_id,
@@ -75,7 +82,11 @@ class StepUseCases:
             clinical_time=now,
             recorded_time=now,
             actor=setup.team.nurse,
-            values={"setup": setup.to_dict(), "template": {"id": template.id, "version": template.version}},
+            values={
+                "setup": setup.to_dict(),
+                "template": {"id": template.id, "version": template.version},
+                "identity": provenance,
+            },
         )
         row = {
             "id": case_id,
@@ -101,8 +112,12 @@ class StepUseCases:
         late_reason: str | None = None,
         override_reason: str | None = None,
         actor: str | None = None,
+        wristband: str | None = None,
     ) -> CaseState:
-        """Tick a step (with its values). Closed gates refuse it unless `override_reason` is given."""
+        """Tick a step (with its values). Closed gates refuse it unless `override_reason` is given.
+
+        `wristband` is the patient's wristband as scanned (sign-in, time-out): it must be this case's
+        patient, a hard stop no override opens (`WrongPatient`); a match is recorded with the step."""
         state = self.log.writable(case_id)
         spec = self._spec(state, step)
         check_instance(state, spec, level, side)
@@ -117,6 +132,9 @@ class StepUseCases:
         check_clinical_time(state, when, now, step=step)
         late = check_late_entry(state, when, now, late_reason)
         clean = validate_values(state, spec, values or {}, when)
+        if wristband is not None:
+            assert state.setup is not None
+            clean["wristband"] = confirm_wristband(state.setup.patient.mrn, wristband, state.settings.wristband_pattern)
         late = check_order(state, spec, level, when, clean, late_reason) or late
         gates = closed_gates(state, spec, level, side, when, clean)
         lot_gate = expired_lot_gate(spec, clean, when)

@@ -66,10 +66,7 @@ class PatientFile:
     def upsert(self, row: PatientRow, *, name_fold: str, birth_date: str | None) -> None:
         """Add or replace the patient with this key, durably, before returning."""
         with self._locked() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO patients VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [row.authority, row.mrn, row.record_json, name_fold, birth_date, row.updated, row.source],
-            )
+            _put(conn, row, name_fold, birth_date)
 
     def replace(self, prior: tuple[str, str], row: PatientRow, *, name_fold: str, birth_date: str | None) -> None:
         """A merge: the prior key is deleted and `row` stored, in one transaction."""
@@ -77,10 +74,7 @@ class PatientFile:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute("DELETE FROM patients WHERE authority = ? AND mrn = ?", list(prior))
-                conn.execute(
-                    "INSERT OR REPLACE INTO patients VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [row.authority, row.mrn, row.record_json, name_fold, birth_date, row.updated, row.source],
-                )
+                _put(conn, row, name_fold, birth_date)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -119,3 +113,14 @@ class PatientFile:
             conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
+
+
+def _put(conn: sqlite3.Connection, row: PatientRow, name_fold: str, birth_date: str | None) -> None:
+    """Insert the patient, or update the one with the same key (a newer ADT message about them)."""
+    conn.execute(
+        "INSERT INTO patients (authority, mrn, record_json, name_fold, birth_date, updated, source) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (authority, mrn) DO UPDATE SET record_json = excluded.record_json, "
+        "name_fold = excluded.name_fold, birth_date = excluded.birth_date, updated = excluded.updated, "
+        "source = excluded.source",
+        [row.authority, row.mrn, row.record_json, name_fold, birth_date, row.updated, row.source],
+    )
