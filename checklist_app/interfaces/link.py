@@ -51,14 +51,18 @@ class HospitalLink:
         if config.channels:
             self.worker = OutboxWorker(db_path, site=site, config=config, clock=clock, report=report)
 
+    @property
+    def can_search_hospital(self) -> bool:
+        return self.config.fhir is not None and self.config.patient_search
+
     def start(self) -> HospitalLink:
         """Purge stale patients, then listen and send. An ADT port that cannot be bound raises OSError."""
         self.purge()
+        if self.worker is not None:  # first: a busy ADT port must not keep the signed records in
+            self.worker.start()
         if self.listener is not None:
             self.listener.start()
             log.info("ADT listener on port %d", self.listener.port)
-        if self.worker is not None:
-            self.worker.start()
         return self
 
     def stop(self) -> None:
