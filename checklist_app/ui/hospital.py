@@ -122,8 +122,8 @@ class HospitalBridge(QObject):
             self.link.worker.wake()  # a waiting message may be due by now
 
     def case_changed(self, changes: object, _initiator: object = None) -> None:
-        """A signature or addendum may have queued messages: let the worker look now."""
-        if self.link.worker is not None and getattr(changes, "status_changed", False):
+        """A signature or an addendum (the case is then signed or amended) queued messages: look now."""
+        if self.link.worker is not None and getattr(changes, "status_after", "") in ("signed", "amended"):
             self.link.worker.wake()
         self.status.refresh()
 

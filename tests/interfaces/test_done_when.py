@@ -145,7 +145,7 @@ def test_admitted_picked_identified_by_wristband_signed_and_delivered_once(
     findings = {"findings": "Fracture augmented", "complications": "none", "ebl_ml": 5.0}
     finish(service, clock, case_id, findings={**findings, "condition": "Stable", "disposition": "Ward"})
     window.case_screen.open_case(case_id)
-    bridge.case_changed(type("C", (), {"status_changed": True})())  # what the window's channel does on signing
+    bridge.case_changed(type("C", (), {"status_after": "signed"})())  # what the window's channel does on signing
     _written(qtbot, service, {"mllp": ("sent", 1), "fhir": ("waiting", 1)}, bridge.link.worker)
     assert "waiting" in find(window, "hospital_status", QLabel).text()
 
