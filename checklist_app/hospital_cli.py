@@ -38,10 +38,13 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sub.add_parser("interfaces", parents=[common], help="run the hospital link without the window (until Ctrl+C)")
 
 
-def _config():
-    from .interfaces.config import load_interface_config
+def _config(error: type[Exception]) -> Any:
+    from .interfaces.config import InterfaceConfigError, load_interface_config
 
-    return load_interface_config(paths.site_interfaces_path())
+    try:
+        return load_interface_config(paths.site_interfaces_path())
+    except InterfaceConfigError as exc:
+        raise error(str(exc)) from None
 
 
 def _row_json(row: Any) -> dict[str, Any]:
@@ -101,7 +104,7 @@ def cmd_export(args: argparse.Namespace, db: Path, open_service: OpenService, er
         raise error("say what to write: --fhir FILE and/or --hl7 FILE")
     if args.fhir and args.hl7 and args.fhir.absolute() == args.hl7.absolute():
         raise error("--fhir and --hl7 must be different files")
-    settings = _config().settings
+    settings = _config(error).settings
     service = open_service(db, readonly=True)
     try:
         if args.fhir:
@@ -123,7 +126,7 @@ def cmd_interfaces(args: argparse.Namespace, db: Path, open_service: OpenService
     from .interfaces.link import HospitalLink
     from .interfaces.outbox_worker import AttemptQueue
 
-    config = _config()
+    config = _config(error)
     if not config.configured:
         raise error(f"no hospital interfaces are configured ({paths.site_interfaces_path()})")
     service = open_service(db, readonly=False)

@@ -15,6 +15,15 @@ from checklist_app.store import open_store
 from tests.note.note_cases import KYPHO, build_kyphoplasty
 
 
+@pytest.fixture(autouse=True)
+def site_folder(tmp_path, monkeypatch):
+    """The site's files (interfaces.toml) in tmp_path, never the user's data folder."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    monkeypatch.setenv("CHECKLIST_APP_DATA", str(folder))
+    return folder
+
+
 @pytest.fixture
 def signed_db(db_path, clock):
     """A database holding one signed case whose record waits in the outbox (both channels); the room is closed."""
@@ -78,3 +87,23 @@ def test_export_needs_a_file_and_refuses_an_unsigned_case(db_path, clock, tmp_pa
     assert main(["--db", str(db_path), "export", case_id, "--hl7", str(tmp_path / "m.hl7")]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"checklist-app: error: case {case_id}: the case is not signed by the operator yet")
+
+
+def test_the_headless_link_without_interfaces_configured_says_so(db_path, capsys):
+    assert main(["--db", str(db_path), "interfaces"]) == 1
+    assert "no hospital interfaces are configured" in capsys.readouterr().err
+
+
+def test_a_broken_interfaces_file_is_named_with_its_key(signed_db, site_folder, tmp_path, capsys):
+    db, case_id = signed_db
+    (site_folder / "interfaces.toml").write_text("[mdm]\nhost = 'engine'\nprot = 2576\n", encoding="utf-8")
+    assert main(["--db", str(db), "export", case_id, "--hl7", str(tmp_path / "m.hl7")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("checklist-app: error: ") and "interfaces.toml: [mdm] 'port' is required" in err
+
+
+def test_the_export_uses_the_sites_names(signed_db, site_folder, tmp_path):
+    db, case_id = signed_db
+    (site_folder / "interfaces.toml").write_text('[room]\nsending_facility = "IR_ROOM_2"\n', encoding="utf-8")
+    assert main(["--db", str(db), "export", case_id, "--hl7", str(tmp_path / "m.hl7")]) == 0
+    assert b"|CHECKLIST_APP|IR_ROOM_2|" in (tmp_path / "m.hl7").read_bytes()
