@@ -85,6 +85,10 @@ class HospitalLink:
         """Patients in the local list (what the ADT feed sent, and earlier FHIR results)."""
         return self.patients.search(name=name, mrn=mrn, birth_date=birth_date)
 
+    def source_of(self, record: PatientRecord) -> str:
+        """Which feed put this patient in the list: "adt" or "fhir"."""
+        return self.patients.source_of(record.mrn) or "adt"
+
     def search_hospital(
         self, *, name: str | None = None, mrn: str | None = None, birth_date: date | None = None
     ) -> tuple[list[PatientRecord], str]:
@@ -99,5 +103,5 @@ class HospitalLink:
             return [], f"the hospital's patient search did not answer ({found.delivery.detail})"
         now = self.clock.now()
         for record in found.patients:
-            self.patients.upsert(record, at=now)
+            self.patients.upsert(record, at=now, source="fhir")
         return list(found.patients), ""

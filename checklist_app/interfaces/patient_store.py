@@ -72,14 +72,20 @@ class StoredPatientList:
     def __len__(self) -> int:
         return self.file.count()
 
-    def _row(self, record: PatientRecord, at: datetime) -> tuple[PatientRow, dict[str, Any]]:
-        row = PatientRow(record.mrn.authority, record.mrn.value, record_json(record), _stamp(at), self.source)
+    def _row(self, record: PatientRecord, at: datetime, source: str = "") -> tuple[PatientRow, dict[str, Any]]:
+        row = PatientRow(record.mrn.authority, record.mrn.value, record_json(record), _stamp(at), source or self.source)
         folded = fold_text(" ".join([record.name, record.family, *record.given]))
         return row, {"name_fold": folded, "birth_date": record.birth_date.isoformat() if record.birth_date else None}
 
-    def upsert(self, record: PatientRecord, *, at: datetime) -> None:
-        row, extra = self._row(record, at)
+    def upsert(self, record: PatientRecord, *, at: datetime, source: str = "") -> None:
+        """Add or replace the patient; `source` ("adt", "fhir") defaults to this list's."""
+        row, extra = self._row(record, at, source)
         self.file.upsert(row, **extra)
+
+    def source_of(self, mrn: Identifier) -> str:
+        """Where the stored record with this MRN came from ("adt", "fhir"), "" if it is not stored."""
+        rows = [r for r in self.file.search(mrn=mrn.value) if r.authority == mrn.authority]
+        return rows[0].source if rows else ""
 
     def merge(self, *, prior: Identifier, record: PatientRecord, at: datetime) -> None:
         row, extra = self._row(record, at)

@@ -111,8 +111,8 @@ class PatientIdentity:
         self._wristband = text
         if not self.form.mrn.text().strip():
             found = self.form.patients.search(mrn=mrn) if self.form.patients is not None else []
-            if len(found) == 1:
-                self.pick(found[0], "adt")
+            if len(found) == 1 and self.form.patients is not None:
+                self.pick(found[0], self.form.patients.source_of(found[0]))
                 return
             self.form.mrn.setText(mrn)
         self._check_wristband()

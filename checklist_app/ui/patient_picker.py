@@ -34,6 +34,8 @@ class PatientFinder(Protocol):
         self, *, name: str | None = None, mrn: str | None = None, birth_date: date | None = None
     ) -> list[PatientRecord]: ...
 
+    def source_of(self, record: PatientRecord) -> str: ...
+
     def search_hospital(
         self, *, name: str | None = None, mrn: str | None = None, birth_date: date | None = None
     ) -> tuple[list[PatientRecord], str]: ...
@@ -109,7 +111,7 @@ class PatientPicker(QFrame):
         for args in criteria(self.query.text()):
             for record in self.finder.search(**args):  # type: ignore[arg-type]
                 found.setdefault(record.mrn.key, record)
-        self._show(list(found.values()), "adt")
+        self._show([(record, self.finder.source_of(record)) for record in found.values()])
 
     def search_hospital(self) -> None:
         """The FHIR server, on a pool thread; the answer comes back by a queued signal."""
@@ -140,17 +142,19 @@ class PatientPicker(QFrame):
         if problem and not records:
             say(self.message, problem, "error")
             return
-        self._show(records, "fhir")
+        self._show([(record, "fhir") for record in records])
 
-    def _show(self, records: list[PatientRecord], source: str) -> None:
+    def _show(self, records: list[tuple[PatientRecord, str]]) -> None:
         self.results.clear()
-        for record in records:
+        for record, source in records:
             item = QListWidgetItem(describe(record))
             item.setData(256, (record, source))  # Qt.UserRole
             item.setSizeHint(QSize(0, ROW_HEIGHT))  # a gloved tap hits one patient, not the next
             self.results.addItem(item)
         if records:
-            say(self.message, f"{len(records)} found in {SOURCE_WORDS[source]}. Tap the patient.", "info")
+            sources = {source for _record, source in records}
+            where = SOURCE_WORDS[sources.pop()] if len(sources) == 1 else "the hospital's patient list"
+            say(self.message, f"{len(records)} found in {where}. Tap the patient.", "info")
         else:
             say(self.message, "Nobody found. Check the spelling, ask the hospital, or type the patient.", "warning")
 

@@ -121,3 +121,19 @@ def test_the_worker_logs_ids_and_outcomes_never_the_patient(db_path, clock, rece
     finally:
         service.close()
     assert NOW  # the fixtures' clock
+
+
+def test_the_list_remembers_which_feed_each_patient_came_from(tmp_path, db_path, clock, fhir_server):
+    config = InterfaceConfig(
+        adt_listen=("127.0.0.1", 0), fhir=FhirEndpoint(fhir_server.url, timeout=5), patient_search=True
+    )
+    link = _link(tmp_path, db_path, clock, config)
+    link.start()
+    try:
+        assert send("127.0.0.1", link.listener.port, adt("A01", mrn="ADT-1"), timeout=10).accepted
+        fhir_server.responses.append((200, SEARCHSET))
+        link.search_hospital(mrn="F-1001")
+        sources = {r.mrn.value: link.source_of(r) for r in link.search()}
+        assert sources == {"ADT-1": "adt", "F-1001": "fhir"}
+    finally:
+        link.stop()
