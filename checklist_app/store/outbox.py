@@ -94,10 +94,16 @@ class OutboxTable:
         self._connection, self._writing = connection, writing
 
     def due(self, now: datetime, *, limit: int = 20) -> list[OutboxRow]:
-        """Waiting messages whose next attempt is due at `now`, oldest first."""
+        """Waiting messages whose next attempt is due at `now`, oldest first.
+
+        In order per case and channel: an addendum (version 2) is not due while the original (version
+        1) on the same channel is not acknowledged, so a receiver never gets a T06 before its T02."""
         rows = self._connection().execute(
             f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE status = 'waiting' "
-            "AND (next_attempt IS NULL OR next_attempt <= ?) ORDER BY id LIMIT ?",
+            "AND (next_attempt IS NULL OR next_attempt <= ?) "
+            "AND NOT EXISTS (SELECT 1 FROM outbox AS earlier WHERE earlier.case_id = outbox.case_id "
+            "AND earlier.channel = outbox.channel AND earlier.id < outbox.id AND earlier.status != 'sent') "
+            "ORDER BY id LIMIT ?",
             [_stamp(now), int(limit)],
         )
         return [OutboxRow(*row) for row in rows]

@@ -272,7 +272,8 @@ def test_the_addendum_goes_out_as_t06_version_2_pointing_at_the_original(room, r
     seen, _listener = receiver
     fhir_server.responses += [(200, TRANSACTION_RESPONSE)] * 2
     case_id = build_kyphoplasty(room.service, clock)  # signed and amended
-    assert room.pass_() == 4
+    assert room.pass_() == 2  # the originals first...
+    assert room.pass_() == 2  # ...then the addenda, once the originals are acknowledged
     assert all(r.status == "sent" for r in room.service.records.outbox())
     t02, t06 = seen.seen
     assert "MDM^T02" in t02 and "MDM^T06" in t06 and f"{case_id}-v1" in t06 and f"|{case_id}.2|" in t06
@@ -280,3 +281,27 @@ def test_the_addendum_goes_out_as_t06_version_2_pointing_at_the_original(room, r
 
 def test_an_outcome_value_is_what_the_store_records(room):
     assert {o.value for o in Outcome} == {"accepted", "rejected", "transient"}
+
+
+def test_an_addendum_waits_behind_its_parked_original_on_the_same_channel(room, receiver, fhir_server, clock):
+    seen, _listener = receiver
+    seen.answer = HL7Error("not now", ack_code="AE")
+    fhir_server.responses += [(200, TRANSACTION_RESPONSE)] * 2
+    case_id = build_kyphoplasty(room.service, clock)  # v1 and the addendum's v2 both queued
+    room.pass_()
+    room.pass_()
+    statuses = {key: r.status for key, r in room.rows().items()}
+    assert statuses == {
+        ("mllp", "v1"): "parked",
+        ("mllp", "v2"): "waiting",
+        ("fhir", "v1"): "sent",
+        ("fhir", "v2"): "sent",
+    }
+    assert len(seen.seen) == 1  # the T06 was never sent before its T02
+
+    seen.answer = None
+    room.service.store.messages.retry(room.rows()[("mllp", "v1")].id)
+    room.pass_()
+    room.pass_()
+    assert {r.status for r in room.service.records.outbox()} == {"sent"}
+    assert ["MDM^T02" in m for m in seen.seen] == [True, True, False] and f"|{case_id}.2|" in seen.seen[2]
