@@ -32,6 +32,16 @@ NURSES = ("Nurse Dana Demo", "Nurse Eli Example", "Nurse Femi Sample")
 ANAESTHETISTS = ("Dr Gita Anaesthesia-Demo", "Dr Hugo Sedation-Example")
 LEVEL_POOL = ("T7", "T8", "T9", "T10", "T11", "T12", "L1", "L2", "L3", "L4")
 
+# Coverage evidence as a payer asks for it (SPEC §5), complete: without it the set-up raises a
+# warning to acknowledge. The screenshots and the tests start from it.
+TYPICAL_COVERAGE: dict[str, object] = {
+    "pain_score": 8,
+    "neuro_exam": "normal",
+    "imaging": "mri_stir",
+    "height_loss_pct": 30.0,
+    "conservative_care": "failed",
+}
+
 # Valid values for every step, as a nurse typically enters them: the demo, the screenshots
 # and the tests all start from these (one source, so a template change is made once).
 TYPICAL_VALUES: dict[str, dict] = {

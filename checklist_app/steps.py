@@ -22,7 +22,7 @@ from .domain.gates import GateClosed, closed_gates, expired_lot_gate
 from .domain.setup import build_setup, clean_name, clean_text
 from .domain.state import PENDING, CaseState, Entry
 from .domain.template import StepSpec
-from .domain.values import check_instance, validate_values
+from .domain.values import check_choices_at, check_instance, validate_values
 from .domain.wristband import confirm_wristband, identity_record
 from .inputs import Draft, check_scope, moment, reason_text
 from .staff_directory import ROLES
@@ -132,6 +132,7 @@ class StepUseCases:
         check_clinical_time(state, when, now, step=step)
         late = check_late_entry(state, when, now, late_reason)
         clean = validate_values(state, spec, values or {}, when)
+        check_choices_at(spec, clean, level)
         if wristband is not None:
             assert state.setup is not None
             clean["wristband"] = confirm_wristband(state.setup.patient.mrn, wristband, state.settings.wristband_pattern)
@@ -195,7 +196,12 @@ class StepUseCases:
         if clinical_time is not None:
             check_clinical_time(state, when, now, step=spec.id)
         if entry.status == "done":
-            clean = validate_values(state, spec, entry.values if values is None else values)
+            # A wristband check is a scan, never a typed value: the original's check stays with the step.
+            given = {k: v for k, v in (entry.values if values is None else values).items() if k != "wristband"}
+            clean = validate_values(state, spec, given)
+            check_choices_at(spec, clean, entry.event.level)
+            if "wristband" in entry.values:
+                clean["wristband"] = entry.values["wristband"]
         elif values:
             raise Refusal("values", "a step marked not applicable has no values; retract it and record the step")
         else:

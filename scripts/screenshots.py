@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from checklist_app.demo import TYPICAL_VALUES
+from checklist_app.demo import TYPICAL_COVERAGE, TYPICAL_VALUES
 from checklist_app.domain.choices import preselected  # noqa: E402
 from checklist_app.domain.clock import FakeClock  # noqa: E402
 from checklist_app.domain.timers import hardening_end, working_window  # noqa: E402
@@ -64,6 +64,7 @@ class Scene:
             procedure=procedure,
             levels=levels,
             indication="osteoporotic",
+            coverage=TYPICAL_COVERAGE,
             team={"operator": "Dr Ada Demo", "nurse": "Nurse Dana Demo", "anaesthesia": "Dr Gita Demo"},
         )
         return state.case_id
@@ -156,7 +157,7 @@ def scene_alarm(scene: Scene):
     case_id = scene.start(procedure="vertebroplasty")
     scene.drive(case_id, "cement_injection")
     scene.mix(case_id)
-    scene.clock.advance(minutes=10, seconds=5)  # ready, warning and end of the working time: three alarms
+    scene.clock.advance(minutes=10, seconds=5)  # the working time ending and over: two medium alarms
     window = build_window(scene.service, scene.settings, sound_player=Silent())
     return window
 
@@ -169,7 +170,7 @@ def scene_correction(scene: Scene):
     entry = state.instance("local_anesthetic", "T12").entry
     scene.clock.advance(minutes=1)
     scene.service.correct(
-        case_id=case_id, seq=entry.seq, values={**entry.values, "volume": 8.0}, reason="Syringe read again: 8 mL"
+        case_id=case_id, seq=entry.seq, values={**entry.values, "volume": 10.0}, reason="Syringe read again: 10 mL"
     )
     window = build_window(scene.service, scene.settings, sound_player=Silent())
     window.case_screen.select_step("local_anesthetic", "T12")
@@ -230,6 +231,33 @@ def scene_start_after_case(scene: Scene):
     return window
 
 
+def scene_plan_change(scene: Scene):
+    """A balloon that did not hold pressure: the level's change of plan, chosen and explained."""
+    from PySide6.QtWidgets import QAbstractButton, QLineEdit
+
+    case_id = scene.start()
+    scene.drive(case_id, "balloon_inflation", "T12")
+    window = build_window(scene.service, scene.settings, sound_player=Silent())
+    window.case_screen.select_step("balloon_inflation", "T12", "left")
+    window.case_screen.editor.plan_button.click()
+    choice = window.findChild(QAbstractButton, "plan_choice.converted_to_vertebroplasty")
+    choice.setChecked(True)
+    window.findChild(QLineEdit, "plan_reason").setText("Balloon did not hold pressure")
+    return window
+
+
+def scene_leak_alarm(scene: Scene):
+    """An epidural leak: the high-priority banner naming what to do."""
+    case_id = scene.start(procedure="vertebroplasty")
+    scene.drive(case_id, "cement_injection")
+    scene.mix(case_id)
+    batch = scene.service.state(case_id).facts.batches[-1]
+    scene.clock.set(working_window(scene.service.state(case_id), batch)[0])
+    values = {**VALUES["cement_injection"], "batch": batch.seq, "leak": ["epidural"], "stop_reason": "leak"}
+    scene.record(case_id, "cement_injection", values, "L2", "right")
+    return build_window(scene.service, scene.settings, sound_player=Silent())
+
+
 def scene_help(scene: Scene):
     window = build_window(scene.service, scene.settings, sound_player=Silent())
     window.show_help()
@@ -249,6 +277,8 @@ SCENES: dict[str, Callable[[Scene], object]] = {
     "sign-off-signed": scene_signed,
     "checklist-signed": scene_checklist_signed,
     "start-after-case": scene_start_after_case,
+    "plan-change": scene_plan_change,
+    "leak-alarm": scene_leak_alarm,
     "help": scene_help,
 }
 

@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from checklist_app.demo import TYPICAL_VALUES  # noqa: E402
+from checklist_app.demo import TYPICAL_COVERAGE, TYPICAL_VALUES  # noqa: E402
 from checklist_app.domain.clock import FakeClock  # noqa: E402
 from checklist_app.service import ChecklistService  # noqa: E402
 from checklist_app.store import open_store  # noqa: E402
@@ -20,14 +20,7 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 STEP_VALUES: dict[str, dict] = TYPICAL_VALUES
 
 
-# Coverage evidence as a payer asks for it (SPEC §5); without it the set-up raises a warning to acknowledge.
-COVERAGE = {
-    "pain_score": 8,
-    "neuro_exam": "normal",
-    "imaging": "mri_stir",
-    "height_loss_pct": 30.0,
-    "conservative_care": "failed",
-}
+COVERAGE = TYPICAL_COVERAGE  # complete coverage evidence (SPEC §5)
 
 
 def setup_kwargs(procedure: str = "kyphoplasty", levels=None, **extra) -> dict:

@@ -173,16 +173,16 @@ def _working_alarms(state: CaseState, timer: Timer) -> list[Alarm]:
 def _leak_alarms(state: CaseState) -> list[Alarm]:
     """SPEC §3: an epidural, foraminal or pulmonary leak, or a symptomatic one, is a high-priority alarm."""
     found = []
+    field = state.template.step("cement_injection").field("leak")
     for injection in state.facts.dangerous_leaks:
-        what = ", ".join(injection.leaks) if injection.leaks else "no leak seen"
+        what = ", ".join(field.choice_label(leak) for leak in injection.leaks) or "no leak seen"
         symptoms = "symptomatic, " if injection.symptomatic else ""
         found.append(
             Alarm(
                 f"leak:{injection.seq}",
                 HIGH,
                 f"Cement {injection.where}",
-                f"Cement leak at {injection.where} ({symptoms}{what}): stop injecting, tell the operator, "
-                "check the legs",
+                f"Leak ({symptoms}{what}): stop injecting, tell the operator, check the legs",
                 injection.time,
             )
         )

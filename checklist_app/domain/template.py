@@ -39,11 +39,18 @@ class Choice:
 
     `waives` (a level's outcome): the steps of that level this answer makes unnecessary ("*": every
     step still pending at the level), so they stop being pending and print as not done, with why.
+    `regions` (C, T, L, S): the spine regions where the answer makes sense (a sacral approach at
+    the sacrum only); empty means everywhere.
     """
 
     value: str
     label: str
     waives: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+    def fits(self, level: str | None) -> bool:
+        """Whether this answer is offered at `level` (always for a step recorded once per case)."""
+        return not self.regions or not level or level[0] in self.regions
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,10 @@ class FieldSpec:
     record: str | None = None  # a "batch" field: the repeatable step whose entries it refers to
     max_length: int = 500
     help: str = ""
+
+    def choices_at(self, level: str | None) -> tuple[Choice, ...]:
+        """The choices offered at a level (see `Choice.regions`)."""
+        return tuple(c for c in self.choices if c.fits(level))
 
     def choice_label(self, value: str) -> str:
         for choice in self.choices:
@@ -375,7 +386,10 @@ def _parse_choice(raw: Any, where: str) -> Choice:
         waives = raw.get("waives", [])
         if not isinstance(waives, list) or not all(isinstance(w, str) for w in waives):
             raise TemplateError(f"{where}: choice '{raw['value']}': 'waives' must be a list of step ids")
-        return Choice(raw["value"], raw["label"], tuple(waives))
+        regions = raw.get("regions", [])
+        if not isinstance(regions, list) or not all(r in ("C", "T", "L", "S") for r in regions):
+            raise TemplateError(f"{where}: choice '{raw['value']}': 'regions' must be a list of C, T, L, S")
+        return Choice(raw["value"], raw["label"], tuple(waives), tuple(regions))
     raise TemplateError(f"{where}: each choice must be text or a table with 'value' and 'label'")
 
 

@@ -194,6 +194,17 @@ def _number(fspec: FieldSpec, value: Any) -> float | int:
     return int(value) if fspec.type == "integer" else float(value)
 
 
+def check_choices_at(spec: StepSpec, values: Mapping[str, Any], level: str | None) -> None:
+    """Every answer must make sense at the step's level (a sacral approach only at the sacrum)."""
+    for fspec in spec.fields:
+        given = values.get(fspec.id)
+        picked = given if isinstance(given, list) else [given]
+        for choice in fspec.choices:
+            if choice.value in picked and not choice.fits(level):
+                regions = ", ".join(choice.regions)
+                raise Refusal(fspec.id, f"'{choice.label}' is not offered at {level} (only at {regions} levels)")
+
+
 def _choice(fspec: FieldSpec, value: Any) -> str:
     allowed = [c.value for c in fspec.choices]
     if value not in allowed:

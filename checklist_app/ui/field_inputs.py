@@ -95,13 +95,16 @@ class FieldInput(QWidget):
 class ButtonsInput(FieldInput):
     """Yes/No, one-of choices or several-of choices as big toggle buttons."""
 
-    def __init__(self, spec: FieldSpec, object_name: str, context: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, spec: FieldSpec, object_name: str, context: str, level: str | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(spec, object_name, context, parent)
         name(self, object_name, self.accessible())
         self.group = QButtonGroup(self)
         self.group.setExclusive(spec.type != "multi")
         self.buttons: dict[Any, QPushButton] = {}
-        options = [(True, "Yes"), (False, "No")] if spec.type == "bool" else [(c.value, c.label) for c in spec.choices]
+        offered = spec.choices_at(level)  # only the answers that make sense at this level
+        options = [(True, "Yes"), (False, "No")] if spec.type == "bool" else [(c.value, c.label) for c in offered]
         for value, text in options:
             suffix = ("yes" if value else "no") if spec.type == "bool" else str(value)
             button = TextButton(text, f"{object_name}.{suffix}")
@@ -421,10 +424,12 @@ def show_dependents(inputs: dict[str, FieldInput], state: CaseState, spec: StepS
         widget.setHidden(field_id not in asked)
 
 
-def make_input(spec: FieldSpec, object_name: str, context: str, state: CaseState, now: datetime) -> FieldInput:
-    """The control for a field of this type."""
+def make_input(
+    spec: FieldSpec, object_name: str, context: str, state: CaseState, now: datetime, level: str | None = None
+) -> FieldInput:
+    """The control for a field of this type (`level`: the step's level, for answers offered per region)."""
     if spec.type in ("bool", "choice", "multi"):
-        return ButtonsInput(spec, object_name, context)
+        return ButtonsInput(spec, object_name, context, level)
     if spec.type in ("number", "integer"):
         return NumberInput(spec, object_name, context)
     if spec.type in ("product", "batch"):

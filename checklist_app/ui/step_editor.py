@@ -84,9 +84,10 @@ class StepEditor(QWidget):
         self.plan_button.clicked.connect(self._open_plan)
         self.withdraw_button = TextButton("Withdraw change of plan…", "withdraw_plan")
         self.withdraw_button.clicked.connect(lambda: self.panels.open(self.panels.withdraw_plan))
-        under.addWidget(self.help, 1)
+        layout.addWidget(self.help)  # the whole width: a squeezed help text is hard to read
         for button in (self.plan_button, self.withdraw_button, self.go_current):
-            under.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+            under.addWidget(button)
+        under.addStretch(1)
         layout.addLayout(under)
         self.gate = GatePanel()
         self.gate.override_requested.connect(lambda: self.panels.open_override([], self.gate.message.text()))

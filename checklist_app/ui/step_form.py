@@ -33,7 +33,9 @@ class StepForm(QWidget):
         self.clear()
         self._state, self._spec = state, inst.spec
         for spec in inst.spec.fields:
-            widget = make_input(spec, field_name(inst.spec.id, inst.level, inst.side, spec.id), inst.label, state, now)
+            widget = make_input(
+                spec, field_name(inst.spec.id, inst.level, inst.side, spec.id), inst.label, state, now, inst.level
+            )
             if spec.id in values:
                 widget.set_value(values[spec.id])
             widget.changed.connect(self._show_asked)

@@ -79,7 +79,7 @@ class PlanPanel(QFrame):
         self.prompt.setWordWrap(True)
         self.prompt.setProperty("role", "field_label")
         layout.addWidget(self.prompt)
-        self.choices = QHBoxLayout()
+        self.choices = QVBoxLayout()  # one choice per line: their words are long
         layout.addLayout(self.choices)
         self.group = QButtonGroup(self)
         self.reason = QLineEdit()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from checklist_app.ui.names import field_name
 from checklist_app.ui.shortcuts import SHORTCUTS
 from tests.conftest import advance, setup_kwargs
 from tests.gui.window_helpers import click, find, select_row, stored, type_text
@@ -202,3 +203,23 @@ def test_no_modal_dialog_appears_during_a_step(qtbot, window, service, clock, st
     click(qtbot, window, "primary_action")  # refused: answers missing
     assert QApplication.activeModalWidget() is None
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
+
+
+def test_the_cannula_step_offers_only_the_approaches_of_its_level(qtbot, window, service, clock):
+    """A thoracic level offers costotransverse and no sacral approach; a lumbar one neither."""
+    case_id = service.start_case(**setup_kwargs("kyphoplasty", [("T12", "left"), ("L1", "left")])).case_id
+    advance(service, clock, case_id, "cannula_placement")
+    window.open_case(case_id)
+    offered = {}
+    for level in ("T12", "L1"):
+        select_row(qtbot, window, "cannula_placement", level, "left")
+        prefix = field_name("cannula_placement", level, "left", "approach") + "."
+        offered[level] = sorted(
+            b.objectName().removeprefix(prefix)
+            for b in window.findChildren(QAbstractButton)
+            if b.objectName().startswith(prefix) and b.isVisible()
+        )
+    assert offered == {
+        "T12": ["costotransverse", "extrapedicular", "transpedicular"],
+        "L1": ["extrapedicular", "transpedicular"],
+    }

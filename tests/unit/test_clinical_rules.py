@@ -50,7 +50,7 @@ def test_an_epidural_foraminal_or_pulmonary_leak_is_a_high_priority_alarm_even_w
     inject(service, started, leak=[leak], symptomatic=False)
     raised = alarm(service, started, "leak:")
     assert raised is not None and raised.priority == "high"
-    assert "stop injecting, tell the operator, check the legs" in raised.message and "T12 left" in raised.message
+    assert "stop injecting, tell the operator, check the legs" in raised.message and "T12 left" in raised.source
 
 
 def test_a_symptomatic_leak_of_any_kind_is_a_high_priority_alarm(service, clock, started):
@@ -307,6 +307,27 @@ def test_a_tip_not_confirmed_on_both_views_needs_an_explicit_answer_and_reason(s
         cannula(service, started, tip_lateral=None)
     state = cannula(service, started, tip_lateral=False, tip_reason="Lateral view obscured by the scapula")
     assert state.instance("cannula_placement", "T12", "left").entry.values["tip_reason"].startswith("Lateral")
+
+
+def test_an_approach_is_offered_only_where_it_exists(service, clock, started):
+    """SPEC §3: sacral short-/long-axis approaches are for the sacrum; costotransverse is thoracic."""
+    advance(service, clock, started, "cannula_placement")  # T12 and L1
+    with pytest.raises(Refusal, match="approach: 'Sacrum: short-axis' is not offered at T12"):
+        cannula(service, started, approach="sacral_short_axis")
+    state = cannula(service, started, approach="costotransverse")  # T12: thoracic
+    entry = state.instance("cannula_placement", "T12", "left").entry
+    with pytest.raises(Refusal, match="approach: 'Sacrum: long-axis' is not offered at T12"):
+        service.correct(
+            case_id=started, seq=entry.seq, values={**entry.values, "approach": "sacral_long_axis"}, reason="Misread"
+        )
+    spec = state.template.step("cannula_placement").field("approach")
+    assert [c.value for c in spec.choices_at("L1")] == ["transpedicular", "extrapedicular"]
+    assert [c.value for c in spec.choices_at("S1")] == [
+        "transpedicular",
+        "extrapedicular",
+        "sacral_short_axis",
+        "sacral_long_axis",
+    ]
 
 
 def test_a_cannula_before_its_levels_incision_is_refused_unless_a_late_entry_with_reason(service, clock, started):

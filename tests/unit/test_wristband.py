@@ -3,6 +3,8 @@ set-up's identity came from, recorded in the case's first event."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,3 +93,19 @@ def test_the_wristband_at_time_out_is_recorded_with_it_and_a_mismatch_stops_it(s
     state = service.record_step(case_id=started, step="time_out", values=values, wristband="TEST0001")
     assert state.events[-1].values["wristband"] == MATCHED
     assert not isinstance(WrongPatient(), GateClosed)
+
+
+def test_correcting_a_time_out_keeps_its_wristband_check_and_it_cannot_be_typed(service, clock, started):
+    from tests.conftest import STEP_VALUES
+
+    advance(service, clock, started, until="time_out")
+    state = service.record_step(case_id=started, step="time_out", values=STEP_VALUES["time_out"], wristband="TEST0001")
+    seq = state.events[-1].seq
+    clock.advance(minutes=1)
+    corrected = service.correct(
+        case_id=started, seq=seq, reason="time entered late", clinical_time=clock.now() - timedelta(minutes=2)
+    )
+    assert corrected.events[-1].values["wristband"] == MATCHED
+    typed = {**STEP_VALUES["time_out"], "wristband": "typed, not scanned"}
+    again = service.correct(case_id=started, seq=seq, reason="forged", values=typed, clinical_time=clock.now())
+    assert again.events[-1].values["wristband"] == MATCHED
