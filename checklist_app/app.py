@@ -85,6 +85,8 @@ def open_room(db_path, *, settings=None):
     hospital = load_interface_config(paths.site_interfaces_path())  # so does a broken interfaces.toml
     outbox = record_out(hospital.channels) if hospital.channels else no_messages
     service = ChecklistService(open_store(Path(db_path)), site=site, outbox=outbox)
+    for notice in service.store.notices:  # a loose file mode made owner-only on opening: one line each
+        print(f"checklist-app: notice: {notice}", file=sys.stderr)
     try:
         window = build_window(service, settings)
         window.hospital = attach_hospital(window, service, Path(db_path), hospital, service.clock)

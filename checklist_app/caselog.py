@@ -57,6 +57,15 @@ class CaseLog:
             state.apply(event)
         return self._publish(state.freeze())
 
+    def status_of(self, events: list[Event]) -> str:
+        """The status a case's events give it (for verify, which checks the case list against it)."""
+        if not events:
+            raise ValueError("a case without events has no status")
+        state = self._fresh(events[0].values["setup"]["procedure"])
+        for event in events:
+            state.apply(event)
+        return state.facts.status
+
     def writable(self, case_id: str) -> CaseState:
         """The case, refused if the operator has signed it (only addenda then)."""
         state = self.state(case_id)

@@ -42,13 +42,48 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", parents=[common], help="show one case: set-up, state and timeline")
     show.add_argument("case", metavar="CASE")
     show.add_argument("--json", action="store_true", help="print JSON")
-    sub.add_parser("verify", parents=[common], help="check the database and every case's hash chain")
+    verify = sub.add_parser(
+        "verify",
+        parents=[common],
+        help="check the database: every chain, the case list, the staff directory, the schema",
+        description="Check everything the file holds. With --reference or --manifest, also check it against an "
+        "anchor kept outside the file: a printed note's record reference, or a backup's manifest.",
+    )
+    verify.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="a record reference printed at the foot of a note (CASE:EVENT:HASH); repeat for several notes",
+    )
+    verify.add_argument("--manifest", type=Path, metavar="FILE", help="the manifest written beside a backup")
     demo = sub.add_parser("demo", parents=[common], help="simulate complete cases (training, demonstrations, load)")
     demo.add_argument("--cases", type=_positive_int, default=5, metavar="N")
     demo.add_argument("--procedure", choices=("kyphoplasty", "vertebroplasty", "mixed"), default="mixed")
     demo.add_argument("--seed", type=int, default=None, metavar="S")
-    backup = sub.add_parser("backup", parents=[common], help="consistent copy of the database, safe while in use")
+    backup = sub.add_parser(
+        "backup",
+        parents=[common],
+        help="consistent copy of the database and its manifest, safe while in use",
+        description="Write a copy of the database to a new file, and beside it FILE.manifest.json: every case's "
+        "head, to keep apart from the live database (verify --manifest checks a database against it).",
+    )
     backup.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    backup.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing old backup (never a database in use, a device, or a link out of its folder)",
+    )
+    restore = sub.add_parser(
+        "restore",
+        parents=[common],
+        help="restore a backup into a new file, verified (the current database is kept)",
+        description="Copy BACKUP into the new file given with -o, verify it (and against the backup's manifest, "
+        "if it lies beside it), and only then make it appear. Nothing existing is replaced: start the program "
+        "with --db on the restored file.",
+    )
+    restore.add_argument("backup_file", type=Path, metavar="BACKUP")
+    restore.add_argument("-o", "--output", type=Path, required=True, metavar="NEW_FILE")
     note = sub.add_parser(
         "note",
         parents=[common],
@@ -151,7 +186,14 @@ def _open(db: Path, *, readonly: bool):
     if readonly and not db.exists():
         raise CliError(f"no database at {db} (start the program or run 'checklist-app demo' first)")
     site = load_site_config()  # a broken site file is reported before the database is opened
-    return ChecklistService(open_store(db, readonly=readonly), site=site)
+    return ChecklistService(_notify(open_store(db, readonly=readonly)), site=site)
+
+
+def _notify(store):
+    """Show the one-line notices of opening (a loose file mode tightened) on stderr."""
+    for notice in store.notices:
+        print(f"checklist-app: notice: {_one_line(notice)}", file=sys.stderr)
+    return store
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -168,23 +210,28 @@ def cmd_cases(args: argparse.Namespace, db: Path) -> int:
     from .store import open_store
 
     # The store alone: listing needs no templates, catalogue or settings, so it starts faster.
-    store = open_store(db, readonly=True)
+    store = _notify(open_store(db, readonly=True))
     try:
         rows = store.list_cases()
+        training = store.training_cases()
     finally:
         store.close()
     if args.json:
-        print(json.dumps([_case_json(r) for r in rows], ensure_ascii=False, indent=1))
+        print(json.dumps([_case_json(r, r.id in training) for r in rows], ensure_ascii=False, indent=1))
         return EXIT_OK
     if not rows:
         print("No cases yet.")
     for r in rows:
-        print(f"{r.id}  {r.service_date}  {r.patient_name}  {r.procedure}  {r.levels}  {_status(r.status)}")
+        # Every field shown escaped: a name edited in the file to hold a line break cannot fake a line.
+        fields = (r.id, r.service_date, r.patient_name, r.procedure, r.levels, _status(r.status))
+        line = "  ".join(_one_line(str(f)) for f in fields)
+        print(f"{line}  TRAINING" if r.id in training else line)
     return EXIT_OK
 
 
-def _case_json(row) -> dict[str, Any]:
+def _case_json(row, training: bool = False) -> dict[str, Any]:
     return {
+        "training": training,
         "id": row.id,
         "date": row.service_date,
         "patient_name": row.patient_name,
@@ -216,9 +263,25 @@ def cmd_show(args: argparse.Namespace, db: Path) -> int:
 
 def cmd_verify(args: argparse.Namespace, db: Path) -> int:
     service = _open(db, readonly=True)
+    anchored: list[str] = []
     try:
         problems = service.records.verify()
         cases = len(service.list_cases())
+        for reference in args.reference:
+            found, count = service.records.verify_reference(reference)
+            problems += found
+            if not found:
+                anchored.append(f"the printed note {reference} matches the file ({count} event(s) in the case now)")
+        if args.manifest is not None:
+            try:
+                found = service.records.verify_manifest(args.manifest)
+            except ValueError as exc:
+                raise CliError(str(exc)) from None
+            problems += found
+            if not found:
+                anchored.append(f"every case of the manifest {args.manifest} is there, unshortened and unchanged")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     finally:
         service.close()
     for problem in problems:
@@ -235,10 +298,18 @@ def cmd_verify(args: argparse.Namespace, db: Path) -> int:
         print(f"{len(problems)} problem(s) found in {db}", file=sys.stderr)
         return EXIT_PROBLEM
     print(f"OK: {db}: database intact, {cases} case(s) with intact hash chains")
+    for line in anchored:
+        print(f"OK: {line}")
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, db: Path) -> int:
+    if getattr(args, "db", None) is None:
+        # Simulated cases never go into the database the room uses unless someone names it on purpose.
+        raise CliError(
+            f"the demo writes simulated training cases; it does not write into the default database ({db}). "
+            "Name a database with --db (for example --db demo.sqlite3)"
+        )
     from .demo import simulate
     from .domain.clock import FakeClock
     from .service import ChecklistService
@@ -247,7 +318,7 @@ def cmd_demo(args: argparse.Namespace, db: Path) -> int:
 
     clock = FakeClock()
     site = load_site_config()
-    service = ChecklistService(open_store(db), clock=clock, site=site)
+    service = ChecklistService(_notify(open_store(db)), clock=clock, site=site)
     try:
         for result in simulate(service, clock, cases=args.cases, procedure=args.procedure, seed=args.seed):
             line = f"{result.case_id}  {result.procedure}  {result.levels}  {result.events} events"
@@ -260,11 +331,28 @@ def cmd_demo(args: argparse.Namespace, db: Path) -> int:
 def cmd_backup(args: argparse.Namespace, db: Path) -> int:
     service = _open(db, readonly=True)
     try:
-        service.records.backup(args.output)
+        manifest = service.records.backup(args.output, force=args.force, known=_known_databases())
     finally:
         service.close()
     print(f"Backup written to {args.output}")
+    print(f"Manifest written to {manifest}: keep it apart from the live database (verify --manifest checks against it)")
     return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, db: Path) -> int:
+    from .store import restore
+
+    count = restore(args.backup_file, args.output, known=[db, *_known_databases()])
+    print(f"Restored {args.backup_file} into {args.output}: {count} case(s), verified.")
+    print(f"Nothing else was changed. To use it: checklist-app --db {args.output}")
+    return EXIT_OK
+
+
+def _known_databases() -> list[Path]:
+    """The databases the program knows, which a backup or restore may never write onto."""
+    with suppress(Exception):
+        return [paths.default_db_path()]
+    return []
 
 
 def cmd_note(args: argparse.Namespace, db: Path) -> int:
@@ -293,6 +381,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "verify": cmd_verify,
     "demo": cmd_demo,
     "backup": cmd_backup,
+    "restore": cmd_restore,
     "note": cmd_note,
     "selftest": cmd_selftest,
 }

@@ -170,6 +170,7 @@ class CaseSimulator:
                 "height_loss_pct": float(rng.randint(15, 45)),
                 "conservative_care": "failed" if indication == "osteoporotic" else "not_applicable",
             },
+            training=True,
             team={
                 "operator": rng.choice(OPERATORS),
                 "nurse": rng.choice(NURSES),
@@ -328,7 +329,7 @@ def _cement_injection(sim: CaseSimulator, level, side) -> None:
         batch = sim.state.facts.batches[-1]
         window = working_window(sim.state, batch)
         assert window is not None
-        sim.clock.set(max(sim.clock.now(), window[0]))  # wait for dough time
+    sim.clock.set(max(sim.clock.now(), window[0]))  # wait for dough time (also for a batch mixed just before)
     sim.wait(0.5, 1.5)
     volume = round(sim.rng.uniform(1.5, 4.5), 1)
     leak = "none" if sim.rng.random() < 0.85 else sim.rng.choice(("venous", "paravertebral", "intradiscal"))
@@ -468,11 +469,21 @@ STEP_ACTIONS: dict[str, Callable[[CaseSimulator, str | None, str | None], None]]
 }
 
 
+def enrol_demo_staff(service: ChecklistService) -> None:
+    """The demo's operators and nurses in the staff directory (signers come from it only), once."""
+    listed = {(p["name"], p["role"]) for p in service.store.staff.list_staff(active_only=False)}
+    for role, names in (("operator", OPERATORS), ("nurse", NURSES)):
+        for name in names:
+            if (name, role) not in listed:
+                service.add_staff(name=name, role=role)
+
+
 def simulate(
     service: ChecklistService, clock: FakeClock, *, cases: int, procedure: str = "mixed", seed: int | None = None
 ) -> Iterator[DemoResult]:
     """Yield each simulated case as soon as it is committed (4 a day, on consecutive past days)."""
     rng = random.Random(seed)
+    enrol_demo_staff(service)
     for index in range(cases):
         day = date.today() - timedelta(days=(cases - index) // 4 + 1)
         local_start = datetime.combine(day, time(7, 30)).astimezone()  # 07:30 local time that day

@@ -7,7 +7,7 @@ from typing import Any
 from .domain.advisories import advisories
 from .domain.alarms import alarms
 from .domain.chronology import LATE_REASONS
-from .domain.events import format_time
+from .domain.events import format_time, record_reference
 from .domain.facts import STATUS_LABELS
 from .domain.present import describe_event, local_datetime, local_time
 from .domain.timers import timers
@@ -21,8 +21,11 @@ def case_report(service, case_id: str) -> dict[str, Any]:
     now = service.clock.now()
     done, total = state.progress
     current = state.current
+    last = state.events[-1]
     return {
         "id": state.case_id,
+        "training": state.events[0].values.get("training") is True,  # a demo's simulated case
+        "record_reference": record_reference(state.case_id, last.seq, last.hash),
         "patient_name": setup.patient.name,
         "setup": {"patient_name": setup.patient.name, **setup.to_dict()},
         "template": {"id": state.template.id, "version": state.template.version},
@@ -76,8 +79,10 @@ def format_report(report: dict[str, Any]) -> str:
     setup = report["setup"]
     patient = setup["patient"]
     levels = ", ".join(f"{lv['level']} ({'/'.join(lv['sides'])})" for lv in setup["levels"])
+    training = "  TRAINING: a simulated case, not a clinical record" if report.get("training") else ""
     lines = [
-        f"Case {report['id']}  [{STATUS_LABELS.get(report['status'], report['status'])}]",
+        f"Case {report['id']}  [{STATUS_LABELS.get(report['status'], report['status'])}]{training}",
+        f"Record reference: {report['record_reference']}",
         f"Patient:   {patient['name']}  MRN {patient['mrn']}  DOB {patient['date_of_birth'] or '—'}  {patient['sex']}",
         f"Procedure: {setup['procedure']}  levels {levels}  indication {setup['indication']}",
         f"Team:      operator {setup['team']['operator']}, nurse {setup['team']['nurse']}, "
@@ -105,7 +110,13 @@ def format_report(report: dict[str, Any]) -> str:
             late = f"  [late entry, recorded {recorded}: {LATE_REASONS[e['late_reason']]}]"
         reason = f"  (reason: {e['reason']})" if e["reason"] else ""
         lines.append(f"  #{e['seq']:<3} {local_datetime(clinical)}  {e['actor']}: {e['summary']}{reason}{late}")
-    return "\n".join(lines)
+    # One line per line: a line break (or other control) inside a stored text is shown escaped, so
+    # nothing in the record can fake a line of the report.
+    return "\n".join(_one_line(line) for line in lines)
+
+
+def _one_line(text: str) -> str:
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def _mark(status: str) -> str:

@@ -83,10 +83,10 @@ class ChecklistService:
             raise TypeError(f"unknown arguments: {', '.join(sorted(overrides))}")
         self.store = store
         self.log = CaseLog(store, clock or SystemClock(), self.site, outbox)
-        self.staff_directory = StaffDirectory(store)
+        self.staff_directory = StaffDirectory(store, now=lambda: self.log.clock.now(), settings=lambda: self.settings)
         self.steps = StepUseCases(self.log)
         self.signing = SigningUseCases(self.log, self.staff_directory)
-        self.records = RecordKeeping(store)
+        self.records = RecordKeeping(store, status_of=self.log.status_of)
 
     @classmethod
     def open(
@@ -133,7 +133,8 @@ class ChecklistService:
 
     def case_in_progress(self) -> str | None:
         """The newest case not yet signed by the operator: the one to resume after a restart."""
-        rows = self.store.list_cases(limit=1, statuses=("in_progress", "complete", "nurse_signed"))
+        # Only a case with events: a case row without any (made outside the program) is no case to resume.
+        rows = self.store.list_cases(limit=1, statuses=("in_progress", "complete", "nurse_signed"), recorded_only=True)
         return rows[0].id if rows else None
 
     def timers(self, case_id: str) -> list[Timer]:

@@ -10,10 +10,11 @@ from .caselog import CaseLog
 from .domain import events as ev
 from .domain.advisories import unacknowledged
 from .domain.errors import Refusal
+from .domain.names import normal
 from .domain.setup import clean_name, clean_text
 from .domain.state import DONE, PENDING, CaseState
 from .inputs import Draft, reason_text
-from .staff_directory import StaffDirectory
+from .staff_directory import StaffDirectory, directory_name
 
 # SPEC §6: what a signature means, by role: the nurse performed and recorded the checks, the
 # operator is the author of the operative report (an addendum's author signs the addendum).
@@ -94,12 +95,15 @@ class SigningUseCases:
         meaning = meaning or DEFAULT_MEANING[role]
         if not isinstance(meaning, str) or meaning not in MEANINGS_BY_ROLE[role]:
             raise Refusal("meaning", f"the {role} signs as: {', '.join(MEANINGS_BY_ROLE[role])}")
-        person = clean_name(name, "name")
+        # SPEC §6: the signer is a person of the staff directory, found by name (NFKC, look-alikes
+        # refused), never free text; the printed name is the directory's.
+        person = directory_name(name, "name")
         self._check_can_sign(state, role, person)
+        member = self.staff.signer(person, role)
         values: dict[str, Any] = {"name": person, "role": role, "meaning": meaning}
         if role == "operator":
             values["codes"] = confirmed_codes(codes)
-        self.staff.check_pin(person, role, pin)
+        self.staff.check_pin(member, pin, case_id)  # last: only a real attempt counts as a wrong PIN
         draft = Draft(ev.SIGNATURE, person, self.log.clock.now(), values=values)
         return self.log.append(state, [draft])
 
@@ -125,8 +129,9 @@ class SigningUseCases:
         if checks:
             # SPEC §3: no signature while a WHO check is pending, retracted or marked not applicable.
             raise Refusal("case", f"the WHO check '{checks[0].label}' is not completed: nobody signs before it is")
+        held = {normal(p) for p in state.facts.held(role)}  # the case's team as typed, compared in NFKC
         if role == "nurse":
-            if person not in state.facts.held("nurse"):
+            if person not in held:
                 raise Refusal("name", f"{person} is not a nurse of this case (hand over first)")
             pending = [i.label for i in state.instances if i.status == PENDING]
             if pending:
@@ -143,7 +148,7 @@ class SigningUseCases:
             raise Refusal(
                 "findings", f"the record shows {'; '.join(required)}: record the complication(s) in the findings"
             )
-        if person not in state.facts.held("operator"):
+        if person not in held:
             raise Refusal("name", f"{person} is not the operator of this case")
 
 

@@ -48,12 +48,15 @@ class StepUseCases:
         coverage: Mapping[str, Any] | None = None,
         myeloma_remission: str = "",
         primary_neoplasm: str = "",
+        training: bool = False,
         identity: Mapping[str, Any] | None = None,
     ) -> CaseState:
         """Open a new case from its set-up. The contraindication screen raises warnings, not blocks.
 
+        `training` marks a simulated case (the demo): the case list, `show` and the note say so.
         `identity` says where the patient came from (SPEC §13): {"source": "hospital_list", "list":
-        "adt" | "fhir", "wristband": scan}; left out, the patient was typed by hand, and the record says so."""
+        "adt" | "fhir", "wristband": scan}; left out, the patient was typed by hand, and the record says so.
+        """
         now = self.log.clock.now()
         setup = build_setup(
             patient=patient,
@@ -86,6 +89,7 @@ class StepUseCases:
                 "setup": setup.to_dict(),
                 "template": {"id": template.id, "version": template.version},
                 "identity": provenance,
+                **({"training": True} if training is True else {}),
             },
         )
         row = {

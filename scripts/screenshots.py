@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from checklist_app.demo import TYPICAL_COVERAGE, TYPICAL_VALUES
+from checklist_app.demo import TYPICAL_COVERAGE, TYPICAL_VALUES, enrol_demo_staff  # noqa: E402
 from checklist_app.domain.choices import preselected  # noqa: E402
 from checklist_app.domain.clock import FakeClock  # noqa: E402
 from checklist_app.domain.timers import hardening_end, working_window  # noqa: E402
@@ -53,6 +53,7 @@ class Scene:
     def __init__(self, folder: Path) -> None:
         self.clock = FakeClock(START)
         self.service = ChecklistService(open_store(folder / "scene.sqlite3"), clock=self.clock)
+        enrol_demo_staff(self.service)  # signers come from the staff directory (SPEC §6)
         self.settings = QSettings(str(folder / "ui.ini"), QSettings.Format.IniFormat)
 
     def start(self, name: str = "Nguyễn Thị Mẫu", mrn: str = "MRN204518", procedure: str = "kyphoplasty") -> str:

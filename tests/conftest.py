@@ -52,9 +52,24 @@ def db_path(tmp_path):
     return tmp_path / "data" / "checklist.sqlite3"
 
 
+def enrol_team(service: ChecklistService) -> ChecklistService:
+    """The demo's operators and nurses in the staff directory: signers come from it only (SPEC §6)."""
+    from checklist_app.demo import enrol_demo_staff
+
+    enrol_demo_staff(service)
+    return service
+
+
+def give_pin(service: ChecklistService, name: str, role: str, pin: str) -> int:
+    """Set the PIN of someone already in the staff directory (the fixtures enrol the team without PINs)."""
+    person = next(p["id"] for p in service.staff(role) if p["name"] == name)
+    service.staff_directory.change_pin(staff_id=person, pin=pin)
+    return person
+
+
 @pytest.fixture
 def service(db_path, clock):
-    svc = ChecklistService(open_store(db_path), clock=clock)
+    svc = enrol_team(ChecklistService(open_store(db_path), clock=clock))
     yield svc
     svc.close()
 

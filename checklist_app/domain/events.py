@@ -116,3 +116,25 @@ def parse_time(text: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"time without offset: {text!r}")
     return moment.astimezone(UTC)
+
+
+# The record reference printed on every page of the note (SPEC §6, anchoring): `case:seq:prefix`,
+# the case's last event and the first 16 hex digits (64 bits) of its hash. Short enough to copy
+# from paper, long enough that nobody can make a rewritten chain end on the same prefix.
+REFERENCE_PREFIX = 16
+
+
+def record_reference(case_id: str, seq: int, hash_: str) -> str:
+    """The short record reference of a case whose last event is `seq` with hash `hash_`."""
+    return f"{case_id}:{seq}:{hash_[:REFERENCE_PREFIX]}"
+
+
+def parse_reference(text: str) -> tuple[str, int, str]:
+    """(case, seq, hash prefix) of a printed record reference; ValueError if it is not one."""
+    parts = str(text).strip().rsplit(":", 2)
+    if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or int(parts[1]) < 1:
+        raise ValueError(f"{text!r} is not a record reference (CASE:EVENT:HASH, as printed at the foot of the note)")
+    prefix = parts[2].lower()
+    if not 8 <= len(prefix) <= 64 or any(ch not in "0123456789abcdef" for ch in prefix):
+        raise ValueError(f"{text!r}: the hash part must be 8 to 64 hexadecimal digits")
+    return parts[0], int(parts[1]), prefix

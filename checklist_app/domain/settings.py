@@ -25,13 +25,19 @@ class Option:
     unit: str = ""
     minimum: float | None = None
     maximum: float | None = None
+    choices: tuple[str, ...] = ()  # text settings: the values allowed (empty: any one line)
 
 
 def _option(
-    default: str | float, description: str, unit: str = "", minimum: float | None = None, maximum: float | None = None
+    default: str | float,
+    description: str,
+    unit: str = "",
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] = (),
 ) -> Any:
     """A dataclass field carrying its own description: the single declaration of a setting."""
-    info = {"description": description, "unit": unit, "minimum": minimum, "maximum": maximum}
+    info = {"description": description, "unit": unit, "minimum": minimum, "maximum": maximum, "choices": choices}
     return field(default=default, metadata=info)
 
 
@@ -92,6 +98,11 @@ class Settings:
         "How the patient's wristband barcode carries the MRN: a regular expression over the whole scan with a "
         "group named 'mrn' (e.g. 'MRN(?P<mrn>[0-9]{8})' for a prefix); the default takes the whole code",
     )
+    signature_pin: str = _option(
+        "if set",
+        "When a signature needs the signer's PIN: 'if set' (staff who have a PIN) or 'always' (everyone must have one)",
+        choices=("if set", "always"),
+    )
 
     def get(self, name: str) -> str | float:
         """The value of the setting called `name` (as written in templates: ``setting:NAME``)."""
@@ -111,6 +122,7 @@ def options() -> tuple[Option, ...]:
             unit=f.metadata["unit"],
             minimum=f.metadata["minimum"],
             maximum=f.metadata["maximum"],
+            choices=f.metadata["choices"],
         )
         for f in fields(Settings)
     )
@@ -150,6 +162,8 @@ def _checked(option: Option, value: Any, where: str) -> str | float:
         if not isinstance(value, str) or not value.strip():
             raise SettingsError(f"{where} must be non-empty text")
         text = value.strip()
+        if option.choices and text not in option.choices:
+            raise SettingsError(f"{where} must be one of: {', '.join(repr(c) for c in option.choices)}")
         if len(text) > MAX_FACILITY_NAME or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
             raise SettingsError(f"{where} must be one line of at most {MAX_FACILITY_NAME} characters")
         return text

@@ -267,7 +267,7 @@ def _patient(raw: Mapping[str, Any], today: date | None) -> Patient:
     person = clean_name if today is not None else clean_text
     return Patient(
         name=person(raw.get("name"), "patient_name"),
-        mrn=clean_text(raw.get("mrn"), "mrn", 64),
+        mrn=person(raw.get("mrn"), "mrn", 64),  # shown on one line everywhere, as a name is
         date_of_birth=dob,
         sex=sex,
         weight_kg=float(weight) if weight is not None else None,

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from .. import __version__
+from ..domain.events import record_reference
 from ..domain.present import summarize_values
 from ..domain.settings import Settings
 from ..domain.setup import INDICATION_LABELS, PROCEDURE_LABELS
@@ -112,6 +113,8 @@ def _header(state: CaseState, settings: Settings, day: date) -> Header:
         record_id=state.case_id,
         status=status,
         status_detail=detail,
+        reference=record_reference(state.case_id, state.events[-1].seq, state.events[-1].hash),
+        training=state.events[0].values.get("training") is True,
     )
 
 

@@ -97,6 +97,10 @@ class Header:
     record_id: str
     status: str
     status_detail: str
+    # SPEC §6 anchoring: `case:seq:hash-prefix` of the last event the note was made from, printed in
+    # every page footer so `checklist-app verify --reference` can check the paper against the file.
+    reference: str = ""
+    training: bool = False  # a demo's simulated case: every page says so
 
 
 @dataclass(frozen=True)

@@ -166,9 +166,10 @@ def _footer(canvas: Canvas, content: NoteContent, number: int, total: int) -> No
     canvas.line(MARGIN, y + 9, width - MARGIN, y + 9)
     canvas.setFont(BODY_FONT, 7.5)
     canvas.setFillColor(colors.black)
-    canvas.drawString(MARGIN, y, f"Record {head.record_id}")
+    canvas.drawString(MARGIN, y, f"Record {head.reference or head.record_id}")
     canvas.setFont(BOLD_FONT, 7.5)
-    canvas.drawCentredString(width / 2, y, f"{head.status}: {head.status_detail}")
+    training = "TRAINING, not a clinical record. " if head.training else ""
+    canvas.drawCentredString(width / 2, y, f"{training}{head.status}: {head.status_detail}")
     canvas.setFont(BODY_FONT, 7.5)
     canvas.drawRightString(width - MARGIN, y, f"Page {number} of {total}")
     canvas.restoreState()

@@ -10,7 +10,7 @@ from checklist_app.store.errors import (
 )
 from checklist_app.store.rows import CaseRow, Problem
 from checklist_app.store.schema import MIGRATIONS
-from checklist_app.store.store import Store, open_store
+from checklist_app.store.store import Store, open_store, restore
 
 __all__ = [
     "MIGRATIONS",
@@ -24,4 +24,5 @@ __all__ = [
     "StoreReadOnly",
     "StoreTooNew",
     "open_store",
+    "restore",
 ]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from checklist_app.store.errors import StoreError, StoreLocked, StoreReadOnly, corrupt, translate
+from checklist_app.store.errors import StoreError, StoreLocked, StoreReadOnly, corrupt
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
@@ -95,60 +95,98 @@ def restrict(*paths: Path) -> None:
 
 
 class WriterLock:
-    """An exclusive advisory lock on `<db>.lock`: one writing program per database."""
+    """An exclusive advisory lock: one writing program per database.
 
-    def __init__(self, fd: int, path: Path) -> None:
-        self.fd = fd
+    Keyed on the file's real path (`<real path>.lock`, so two symlinks or a `..` detour share one
+    lock) and, for a file that exists, on its identity (device and inode, in the user's runtime
+    folder), so two hard links to one file share one writer too.
+    """
+
+    def __init__(self, fds: list[int], path: Path) -> None:
+        self.fds = fds
         self.path = path
 
     @classmethod
     def acquire(cls, db_path: Path) -> WriterLock:
-        lock_path = sibling(db_path, ".lock")
+        real = Path(os.path.realpath(db_path))
+        lock_path = sibling(real, ".lock")
+        fds = [_take(lock_path, db_path, write_pid=True)]
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError as exc:
-            raise _cannot_lock(db_path, exc) from exc
-        try:
-            _lock(fd)
-        except OSError as exc:
-            holder = _read_pid(fd)
-            os.close(fd)
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EDEADLK):
-                raise _cannot_lock(db_path, exc) from exc
-            raise StoreLocked(
-                f"The database {db_path} is already open in another checklist window (process {holder}). "
-                "Close that one first, or open this one read-only."
-            ) from exc
-        _write_pid(fd)
-        return cls(fd, lock_path)
+            identity = identity_lock_path(real)
+            if identity is not None:
+                fds.append(_take(identity, db_path, write_pid=False))
+        except BaseException:
+            cls(fds, lock_path).release()
+            raise
+        return cls(fds, lock_path)
 
     def release(self) -> None:
-        if self.fd < 0:
-            return
-        try:
-            _unlock(self.fd)
-        finally:
-            os.close(self.fd)
-            self.fd = -1
+        fds, self.fds = self.fds, []
+        for fd in fds:
+            try:
+                unlock_fd(fd)
+            finally:
+                os.close(fd)
+
+
+def _take(lock_path: Path, db_path: Path, *, write_pid: bool) -> int:
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise _cannot_lock(db_path, exc) from exc
+    try:
+        lock_fd(fd)
+    except OSError as exc:
+        holder = _read_pid(fd)
+        os.close(fd)
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EDEADLK):
+            raise _cannot_lock(db_path, exc) from exc
+        raise StoreLocked(
+            f"The database {db_path} is already open in another checklist window (process {holder}). "
+            "Close that one first, or open this one read-only."
+        ) from exc
+    if write_pid:
+        _write_pid(fd)
+    return fd
+
+
+def identity_lock_path(real: Path) -> Path | None:
+    """`<runtime folder>/checklist-app-locks/<device>-<inode>.lock` of an existing file (None if there is none)."""
+    if sys.platform == "win32":  # pragma: no cover - hard links to a database are a POSIX concern here
+        return None
+    try:
+        info = real.stat()
+    except OSError:
+        return None  # a new file: no other name can lead to it yet
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    folder = Path(base) / f"checklist-app-locks-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        owned = folder.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(owned.st_mode) or owned.st_uid != os.getuid() or stat.S_IMODE(owned.st_mode) & 0o077:
+        return None  # not ours, or open to others: do not lock through it
+    return folder / f"{info.st_dev}-{info.st_ino}.lock"
 
 
 if sys.platform == "win32":  # pragma: no cover - Windows workstations
     import msvcrt
 
-    def _lock(fd: int) -> None:
+    def lock_fd(fd: int, shared: bool = False) -> None:
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
 
-    def _unlock(fd: int) -> None:
+    def unlock_fd(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 else:
     import fcntl
 
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    def lock_fd(fd: int, shared: bool = False) -> None:
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
 
-    def _unlock(fd: int) -> None:
+    def unlock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
@@ -185,43 +223,7 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def backup_to(conn: sqlite3.Connection, live: Path, dest: Path) -> None:
-    """Copy the live database consistently to `dest` (owner-only), replacing it atomically."""
-    dest = dest.absolute()
-    live_files = [live] + [sibling(live, s) for s in ("-wal", "-shm", "-journal", ".lock")]
-    if any(same_file(dest, f) for f in live_files):
-        raise StoreError(f"Refusing to back up onto the live database {live}. Choose another file name.")
-    if not dest.parent.is_dir():
-        raise StoreError(f"Could not back up: the folder {dest.parent} does not exist. Create it or choose another.")
-    temp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
-    try:
-        with private_umask():
-            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            _copy(conn, temp)
-        os.replace(temp, dest)
-        _fsync_dir(dest.parent)
-    except OSError as exc:
-        _discard(temp)
-        raise StoreError(f"Could not back up to {dest}: {exc.strerror}. Check the folder and free space.") from exc
-    except sqlite3.Error as exc:
-        _discard(temp)
-        raise translate(exc, dest) from exc
-
-
-def _copy(conn: sqlite3.Connection, temp: Path) -> None:
-    target = sqlite3.connect(temp, isolation_level=None)
-    try:
-        conn.backup(target)
-    finally:
-        target.close()
-    fd = os.open(temp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -229,7 +231,25 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _discard(path: Path) -> None:
-    for leftover in (path, sibling(path, "-journal"), sibling(path, "-wal"), sibling(path, "-shm")):
-        with suppress(OSError):
-            leftover.unlink()
+def tighten(paths: list[Path], folder: Path | None = None) -> list[str]:
+    """Make existing files owner-only (0600) and `folder` 0700; one notice per mode that was loose.
+
+    Only files of this user are touched (a chmod of someone else's file fails and is left alone).
+    """
+    notices = []
+    for path, wanted in [*((p, 0o600) for p in paths), *(((folder, 0o700),) if folder else ())]:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        loose = stat.S_IMODE(info.st_mode) & 0o077
+        if not loose or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            continue
+        try:
+            os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077 | (wanted & 0o700))
+        except OSError:
+            continue
+        notices.append(
+            f"{path} was readable by other users (mode {stat.S_IMODE(info.st_mode):04o}); now {wanted:04o}, owner only."
+        )
+    return notices

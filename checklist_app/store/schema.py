@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 TABLES = frozenset({"cases", "events", "staff", "meta"})  # what every version since the first has
-TABLES_BY_VERSION = {1: TABLES, 2: TABLES | {"outbox", "hub_marks"}}
+TABLES_BY_VERSION = {1: TABLES, 2: TABLES | {"outbox", "hub_marks"}, 3: TABLES | {"outbox", "hub_marks", "staff_log"}}
 
 
 def _create_everything(db: Database) -> None:
@@ -109,8 +109,27 @@ def _outbox(db: Database) -> None:
     )
 
 
+def _staff_log(db: Database) -> None:
+    """Migration 3: the staff directory as an append-only hash chain (SPEC §6).
+
+    Each entry (a person added, a PIN changed, deactivated or reactivated, a PIN refused or
+    accepted at a signature) is the canonical text its hash covers, linked to the entry before,
+    in the shape of the hub's directories (checklist_app/sync/directory.py). The `staff` table
+    stays as the quick list the window shows; verify checks it against the chain, and PINs are
+    checked against the chain, never the list. Existing staff are carried over as entries.
+    """
+    from checklist_app.store.staff import carry_over_staff
+
+    db.table("staff_log").create(
+        {"seq": int, "kind": str, "canonical": str, "hash": str},
+        pk="seq",
+        not_null={"kind", "canonical", "hash"},
+    )
+    carry_over_staff(db)
+
+
 # Append only: never edit or reorder a migration that has shipped.
-MIGRATIONS: list[Callable[[Database], None]] = [_create_everything, _outbox]
+MIGRATIONS: list[Callable[[Database], None]] = [_create_everything, _outbox, _staff_log]
 LATEST = len(MIGRATIONS)
 
 

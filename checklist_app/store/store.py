@@ -13,18 +13,19 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from checklist_app.domain.events import ADDENDUM, GENESIS_HASH, Event
-from checklist_app.store import files, schema
+from checklist_app.domain.events import ADDENDUM, GENESIS_HASH, SIGNATURE, Event, format_time, record_reference
+from checklist_app.store import anchors, files, schema
+from checklist_app.store import backup as backups
 from checklist_app.store.errors import StoreError, StoreReadOnly, corrupt, read_only, translated
 from checklist_app.store.opening import check_ours, connect
 from checklist_app.store.outbox import Outbound, OutboxRow, OutboxTable, enqueue, outbox_rows
 from checklist_app.store.rows import CASE_COLUMNS, CaseRow, Problem, case_record, event_to_row, row_to_event
 from checklist_app.store.staff import StaffTable
-from checklist_app.store.verify import verify_database, verify_one_case
+from checklist_app.store.verify import StatusOf, verify_database, verify_one_case
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -54,9 +55,12 @@ class Store:
         self.staff = StaffTable(self.path, self._transaction, self._reader)  # staff list and meta
         self.messages = OutboxTable(self._connection, self._writing)  # the outbox beyond the enqueue
         self._db: Database | None = None
+        self.notices: list[str] = []  # one line per file whose loose mode was tightened on opening
         new = files.is_new_file(self.path)
         if readonly and new:
             raise StoreError(f"There is no checklist database at {self.path} to open read-only.")
+        if not new:
+            self.notices = self._tighten()
         try:
             with files.private_umask():
                 self._open(new, max_page_count)
@@ -100,6 +104,13 @@ class Store:
             if new:
                 files.restrict(self.path)
             files.restrict(files.sibling(self.path, "-wal"), files.sibling(self.path, "-shm"))
+        self.notices += self._tighten()  # a -wal or -shm SQLite made just now copies the file's mode
+
+    def _tighten(self) -> list[str]:
+        """Files made with a loose mode before (an older version, a copy, a restore by hand) are made
+        owner-only when opened, with one line each for the caller to show."""
+        family = [self.path, *(files.sibling(self.path, s) for s in ("-wal", "-shm", ".lock"))]
+        return files.tighten(family, self.path.parent if _is_data_folder(self.path.parent) else None)
 
     def _migrate(self, version: int) -> None:
         with self._transaction() as db:
@@ -184,7 +195,12 @@ class Store:
         if strangers:
             raise ValueError(f"events {strangers} belong to another case than {case_id}")
         record = None if case_row is None else case_record(case_id, case_row)
+        if record and events and record["created"] != format_time(events[0].recorded_time):
+            # verify holds the case list to this: a case was created when its opening event was recorded.
+            raise ValueError(f"case_row created {record['created']!r} is not when the opening event was recorded")
         with self._writing() as conn:
+            if record and not events:
+                raise StoreError(f"Case {case_id} cannot be created without its opening event; nothing was saved.")
             head = _start_case(self._reader(), record) if record else self._chains.head(conn, case_id)
             if not record:
                 self._chains.refuse_after_signature(conn, case_id, events)
@@ -221,9 +237,15 @@ class Store:
         with translated(self.path):
             return self._connection().execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone() is not None
 
-    def list_cases(self, *, limit: int | None = None, statuses: tuple[str, ...] = ()) -> list[CaseRow]:
-        """Cases newest first (service date, then id), optionally only those in `statuses`."""
-        where = f" WHERE status IN ({', '.join('?' for _ in statuses)})" if statuses else ""
+    def list_cases(
+        self, *, limit: int | None = None, statuses: tuple[str, ...] = (), recorded_only: bool = False
+    ) -> list[CaseRow]:
+        """Cases newest first (service date, then id), optionally only those in `statuses`, and only
+        those with events (`recorded_only`: a case row without events is no case to resume)."""
+        conditions = [f"status IN ({', '.join('?' for _ in statuses)})"] if statuses else []
+        if recorded_only:
+            conditions.append("EXISTS (SELECT 1 FROM events WHERE events.case_id = cases.id)")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         sql = f"SELECT {', '.join(CASE_COLUMNS)} FROM cases{where} ORDER BY service_date DESC, id DESC"
         with translated(self.path):
             rows = self._connection().execute(sql + (f" LIMIT {int(limit):d}" if limit is not None else ""), statuses)
@@ -248,17 +270,52 @@ class Store:
 
     # -- integrity, backup, lifetime ------------------------------------------------------------
 
-    def verify(self) -> list[Problem]:
-        """Check the file and re-walk every case's chain; [] means intact."""
-        return verify_database(self._connection())
+    def verify(self, status_of: StatusOf | None = None) -> list[Problem]:
+        """Check the file, the schema, every case's chain and list entry, and the staff chain; [] means intact.
 
-    def verify_case(self, case_id: str) -> list[Problem]:
+        `status_of` (the events of a case -> its status) lets verify check the case list's status too.
+        """
+        return verify_database(self._connection(), status_of)
+
+    def verify_case(self, case_id: str, status_of: StatusOf | None = None) -> list[Problem]:
         """Re-walk one case's chain and check its record; [] means intact (quick: for opening a case)."""
-        return verify_one_case(self._connection(), case_id)
+        return verify_one_case(self._connection(), case_id, status_of)
 
-    def backup(self, dest: Path) -> None:
-        """A consistent owner-only copy at `dest`, safe while the program keeps running."""
-        files.backup_to(self._connection(), self.path, Path(dest))
+    def verify_manifest(self, manifest: Path) -> list[Problem]:
+        """Cases missing, shortened or rewritten since the backup whose manifest this is.
+
+        Raises ValueError if the file is not a manifest or was itself changed.
+        """
+        doc = anchors.read_manifest(Path(manifest))
+        with translated(self.path):
+            return anchors.check_manifest(self._connection(), doc, str(manifest))
+
+    def verify_reference(self, reference: str) -> tuple[list[Problem], int]:
+        """A record reference printed on a note against the file: (problems, the case's event count now)."""
+        with translated(self.path):
+            return anchors.check_reference(self._connection(), reference)
+
+    def record_reference(self, case_id: str) -> str:
+        """The case's record reference now (`case:seq:hash-prefix`), from its last stored event."""
+        events = self.events(case_id)
+        if not events:
+            raise StoreError(f"There is no case {case_id}.")
+        return record_reference(case_id, events[-1].seq, events[-1].hash)
+
+    def backup(
+        self, dest: Path, *, force: bool = False, known: Sequence[Path] = (), written: datetime | None = None
+    ) -> Path:
+        """A consistent owner-only copy at `dest` and its manifest beside it (returned), safe while the
+        program keeps running. Never replaces a file unless `force`, and never a live or `known` database."""
+        return backups.backup_database(
+            self._connection(), self.path, Path(dest), written=written or datetime.now(UTC), force=force, known=known
+        )
+
+    def training_cases(self) -> set[str]:
+        """The cases opened as training (the demo's simulated cases), as their opening events say."""
+        sql = "SELECT case_id FROM events WHERE seq = 1 AND json_extract(values_json, '$.training') = 1"
+        with translated(self.path):
+            return {row[0] for row in self._connection().execute(sql)}
 
     def close(self) -> None:
         """Close the connection and release the writer lock (safe to call twice)."""
@@ -282,6 +339,23 @@ class Store:
 def open_store(path: Path, readonly: bool = False) -> Store:
     """Open (creating if needed) the checklist database at `path`."""
     return Store(Path(path), readonly=readonly)
+
+
+def restore(backup_file: Path, dest: Path, *, known: Sequence[Path] = ()) -> int:
+    """Restore a backup into the new file `dest` (never an existing one), verified before it appears
+    (its chains, and against its manifest when one lies beside it). Returns the number of cases."""
+    backup_file = Path(backup_file).absolute()
+    if files.is_new_file(backup_file):
+        raise StoreError(f"There is no backup at {backup_file}.")
+    check_ours(backup_file)
+    manifest = anchors.manifest_path(backup_file)
+
+    def verify(copy: Path) -> list[Problem]:
+        with Store(copy, readonly=True) as store:
+            problems = store.verify()
+            return problems + (store.verify_manifest(manifest) if manifest.exists() else [])
+
+    return backups.restore_database(backup_file, Path(dest), known=known, verify=verify)
 
 
 def _link(case_id: str, events: list[Event], head: Head) -> list[Event]:
@@ -308,7 +382,8 @@ class _ChainHeads:
 
     def __init__(self) -> None:
         self._heads: OrderedDict[str, Head] = OrderedDict()
-        self._status: OrderedDict[str, str | None] = OrderedDict()
+        # Signed or not, as this writer committed it or as the case's events say (never the status column).
+        self._status: OrderedDict[str, bool] = OrderedDict()  # True: signed
 
     def head(self, db: sqlite3.Connection, case_id: str) -> Head:
         """The case's chain head: from memory, or two indexed lookups when the cache is cold."""
@@ -328,18 +403,38 @@ class _ChainHeads:
         return (row[0], row[1])
 
     def refuse_after_signature(self, conn: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
-        """A signed case takes addenda only."""
+        """A signed case takes addenda only. Whether it is signed comes from its events, never from
+        the case list's status column (a projection anyone with the file could edit)."""
         if case_id not in self._status:
-            row = conn.execute("SELECT status FROM cases WHERE id = ?", [case_id]).fetchone()
-            _remember(self._status, case_id, row[0] if row else None)
-        if self._status[case_id] in LOCKED_STATUSES and any(event.kind != ADDENDUM for event in events):
+            _remember(self._status, case_id, signed_by_events(conn, case_id))
+        if self._status[case_id] and any(event.kind != ADDENDUM for event in events):
             raise StoreError(f"Case {case_id} is signed: only an addendum can be added. Nothing was saved.")
 
     def committed(self, case_id: str, head: Head, status: str | None) -> None:
         """Remember what a transaction just committed (a status of None leaves the known one)."""
         _remember(self._heads, case_id, head)
         if status is not None:
-            _remember(self._status, case_id, status)
+            _remember(self._status, case_id, status in LOCKED_STATUSES)
+
+
+def _is_data_folder(folder: Path) -> bool:
+    """The program's own data folder is made owner-only; a folder the user chose (--db) is left as it is."""
+    from checklist_app import paths
+
+    try:
+        return files.same_file(folder, paths.data_dir())
+    except OSError:
+        return False
+
+
+def signed_by_events(conn: sqlite3.Connection, case_id: str) -> bool:
+    """True if the case's events hold the operator's signature (what locks a case, SPEC §6)."""
+    row = conn.execute(
+        "SELECT 1 FROM events WHERE case_id = ? AND kind = ? AND json_extract(values_json, '$.role') = 'operator' "
+        "LIMIT 1",
+        [case_id, SIGNATURE],
+    ).fetchone()
+    return row is not None
 
 
 def _start_case(db: Database, record: dict[str, Any]) -> Head:

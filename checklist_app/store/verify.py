@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from checklist_app.domain.events import GENESIS_HASH
+from checklist_app.domain.events import GENESIS_HASH, Event
 from checklist_app.store.rows import Problem, row_to_event
+from checklist_app.store.verify_more import case_row_problems, schema_problems, staff_problems
 
 # Plain sqlite3, not sqlite-utils: the window checks a case's chain when it opens it, and importing
 # sqlite-utils there would cost more than everything else the window does to resume a case.
@@ -26,16 +28,31 @@ def _query(db: Database, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[
         yield dict(zip(columns, row, strict=True))
 
 
-def verify_database(db: Database) -> list[Problem]:
-    """Every problem found; an empty list means the file and every chain are intact."""
+# What a case's events say its status is (the fold needs the templates, which the store does not hold).
+StatusOf = Callable[[list[Event]], str]
+
+
+def verify_database(db: Database, status_of: StatusOf | None = None) -> list[Problem]:
+    """Every problem found; an empty list means the file and every chain are intact.
+
+    Each part runs on its own: a part that cannot read the file is reported and the others still run.
+    """
     problems: list[Problem] = []
-    try:
-        problems += _file_problems(db)
-        problems += _orphan_problems(db)
-        problems += _chain_problems(db)
-        problems += _record_problems(db)
-    except (sqlite3.DatabaseError, ValueError) as exc:
-        problems.append(Problem(None, None, f"The database file is damaged and could not be read completely: {exc}."))
+    parts: list[Callable[[], list[Problem]]] = [
+        lambda: _file_problems(db),
+        lambda: schema_problems(db),
+        lambda: _orphan_problems(db),
+        lambda: _chain_problems(db),
+        lambda: _record_problems(db),
+        lambda: case_row_problems(db, status_of),
+        lambda: staff_problems(db),
+    ]
+    for part in parts:
+        try:
+            problems += part()
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            message = f"The database file is damaged and could not be read completely: {exc}."
+            problems.append(Problem(None, None, message))
     return problems
 
 
@@ -67,13 +84,13 @@ _RECORD_FIELDS = {
 }
 
 
-def verify_one_case(db: Database, case_id: str) -> list[Problem]:
+def verify_one_case(db: Database, case_id: str, status_of: StatusOf | None = None) -> list[Problem]:
     """The checks of `verify_database` for one case: its chain and its case record (fast, for opening it)."""
     try:
         head = db.execute("SELECT event_count, head_hash FROM cases WHERE id = ?", [case_id]).fetchone()
         rows = _query(db, "SELECT * FROM events WHERE case_id = ? ORDER BY seq", [case_id])
         problems = check_chain(case_id, rows, tuple(head) if head else None)
-        return problems + _record_problems(db, case_id)
+        return problems + _record_problems(db, case_id) + case_row_problems(db, status_of, case_id)
     except (sqlite3.DatabaseError, ValueError) as exc:
         return [Problem(case_id, None, f"case {case_id} could not be read completely: {exc}.")]
 
@@ -155,12 +172,54 @@ def check_chain(case_id: str, rows: Iterable[dict[str, Any]], recorded: Head | N
 
 def _content_problem(case_id: str, row: dict[str, Any]) -> Problem | None:
     where = f"case {case_id} event {row['seq']}"
+    odd = json_oddities(row.get("values_json"))
+    if odd:
+        return Problem(case_id, row["seq"], f"{where}: its values hold {odd}, which the program never writes (edited?)")
     try:
         event = row_to_event(row)
-    except (ValueError, TypeError, KeyError) as exc:
+        matches = event.case_id == case_id and event.compute_hash() == row["hash"]
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return Problem(case_id, row["seq"], f"{where}: cannot be read back ({exc}); edited?")
-    if event.case_id != case_id or event.compute_hash() != row["hash"]:
+    if not matches:
         return Problem(case_id, row["seq"], f"{where}: contents do not match its hash (edited?)")
+    return None
+
+
+class _Odd(ValueError):
+    pass
+
+
+def json_oddities(text: Any) -> str | None:
+    """What in a stored JSON text two readers could read differently: a repeated key, NaN or infinity.
+
+    (json.loads keeps the last of two equal keys and reads NaN; another reader may keep the first,
+    so a repeated key would let the text say two things under one hash.)
+    """
+    if not isinstance(text, str):
+        return None
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in items]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise _Odd(f"a repeated key ({repeated[0]!r})")
+        return dict(items)
+
+    def constant(name: str) -> Any:
+        raise _Odd(f"a number that is not finite ({name})")
+
+    def number(literal: str) -> float:
+        value = float(literal)
+        if not math.isfinite(value):
+            raise _Odd(f"a number that is not finite ({literal})")
+        return value
+
+    try:
+        json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_float=number)
+    except _Odd as odd:
+        return str(odd)
+    except ValueError:
+        return None  # not JSON at all: reported when the row is read back
     return None
 
 

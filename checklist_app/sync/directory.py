@@ -23,7 +23,13 @@ from checklist_app.domain.setup import clean_text
 STAFF, CATALOGUE = "staff", "catalogue"
 PERSON_ADDED, PIN_CHANGED, DEACTIVATED, REACTIVATED = "person_added", "pin_changed", "deactivated", "reactivated"
 CATALOGUE_VERSION = "catalogue_version"
-KINDS = {STAFF: (PERSON_ADDED, PIN_CHANGED, DEACTIVATED, REACTIVATED), CATALOGUE: (CATALOGUE_VERSION,)}
+# A room's own directory also logs each PIN refused or accepted at a signature (SPEC §6: every
+# failure is logged; five in a row lock the signer for 5 minutes). fold_staff ignores them.
+PIN_REFUSED, PIN_ACCEPTED = "pin_refused", "pin_accepted"
+KINDS = {
+    STAFF: (PERSON_ADDED, PIN_CHANGED, DEACTIVATED, REACTIVATED, PIN_REFUSED, PIN_ACCEPTED),
+    CATALOGUE: (CATALOGUE_VERSION,),
+}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ def program(tmp_path) -> Program:
 def demo_master(tmp_path_factory) -> tuple[Path, list[str]]:
     """One database of 3 simulated cases (seed 1), made once; tests get their own copy."""
     prog = Program(tmp_path_factory.mktemp("demo-master"))
-    result = prog("demo", "--cases", "3", "--seed", "1")
+    result = prog("demo", "--cases", "3", "--seed", "1", "--db", prog.db)  # the demo names its database
     assert result.code == 0, result.err
     return prog.db, [line.split()[0] for line in result.lines]
 

@@ -28,7 +28,7 @@ def mode(path) -> int:
 
 # -- demo ---------------------------------------------------------------------------------------
 def test_demo_prints_one_line_per_simulated_case(program):
-    result = program("demo", "--cases", "3", "--seed", "1")
+    result = program("demo", "--cases", "3", "--seed", "1", "--db", program.db)
     assert result.code == EXIT_OK and result.err == ""
     assert len(result.lines) == 3
     for line in result.lines:
@@ -40,7 +40,7 @@ def test_demo_prints_one_line_per_simulated_case(program):
 def test_demo_announces_each_case_as_soon_as_it_is_committed(program):
     # A block-buffered stdout would hold back ~150 lines before the first one reached the pipe.
     proc = subprocess.Popen(
-        command("demo", "--cases", "1000", "--seed", "2"),
+        command("demo", "--cases", "1000", "--seed", "2", "--db", program.db),
         env=program.env(),
         cwd=program.cwd,
         stdout=subprocess.PIPE,
@@ -61,7 +61,7 @@ def test_demo_announces_each_case_as_soon_as_it_is_committed(program):
 
 
 def test_demo_procedure_choice_is_honoured(program):
-    result = program("demo", "--cases", "2", "--procedure", "vertebroplasty")
+    result = program("demo", "--cases", "2", "--procedure", "vertebroplasty", "--db", program.db)
     assert result.code == EXIT_OK
     assert all(line.split()[1] == "vertebroplasty" for line in result.lines)
 
@@ -177,7 +177,7 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_alone(program):
 def test_a_broken_site_file_is_named_in_one_line(program, name, text, named):
     program.data_dir.mkdir(mode=0o700)
     (program.data_dir / name).write_text(text, encoding="utf-8")
-    result = program("demo", "--cases", "1")
+    result = program("demo", "--cases", "1", "--db", program.db)
     assert_one_line_error(result, name, named)
     assert "unexpected" not in result.err
 
@@ -255,14 +255,15 @@ def test_db_option_works_before_or_after_the_command(program, before):
 def test_the_checklist_app_db_variable_chooses_the_database(program):
     db = program.home / "from-env.sqlite3"
     env = program.env(CHECKLIST_APP_DB=str(db))
-    assert program("demo", "--cases", "1", env=env).code == EXIT_OK
+    # The demo never writes into the default database (here: the variable's) unless it is named with --db.
+    assert program("demo", "--cases", "1", "--db", db, env=env).code == EXIT_OK
     assert db.exists() and not program.db.exists()
     assert len(program("cases", "--json", env=env).json()) == 1
     assert program("cases", "--json").json() == []  # without the variable: the data folder's database
 
 
 def test_database_files_are_owner_only_in_an_owner_only_folder(program):
-    assert program("demo", "--cases", "1").code == EXIT_OK
+    assert program("demo", "--cases", "1", "--db", program.db).code == EXIT_OK
     assert mode(program.data_dir) == 0o700
     files = [p for p in program.data_dir.iterdir() if p.name.startswith(program.db.name)]
     assert program.db in files

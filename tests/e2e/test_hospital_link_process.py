@@ -19,7 +19,7 @@ from checklist_app.interfaces.policy import record_out
 from checklist_app.service import ChecklistService
 from checklist_app.store import open_store
 from tests.conftest import START
-from tests.interfaces.conftest import adt
+from tests.interfaces.conftest import adt, signers
 from tests.note.note_cases import build_kyphoplasty
 
 
@@ -40,7 +40,7 @@ def test_the_headless_link_takes_admissions_and_sends_the_signed_record(program)
     from checklist_app.domain.clock import FakeClock
 
     clock = FakeClock(START)
-    svc = ChecklistService(open_store(program.db), clock=clock, outbox=record_out(("mllp",)))
+    svc = signers(ChecklistService(open_store(program.db), clock=clock, outbox=record_out(("mllp",))))
     case_id = build_kyphoplasty(svc, clock, addendum=False)
     svc.close()
     seen: list[str] = []

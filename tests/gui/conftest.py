@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
+from checklist_app.service import ChecklistService
+from checklist_app.store import open_store
 from checklist_app.ui.window import build_window
 
 
@@ -28,6 +30,15 @@ class RecordingPlayer:
     def stop(self) -> None:
         self.stops += 1
         self.playing = None
+
+
+@pytest.fixture
+def service(db_path, clock):
+    """The window's service over an empty staff directory (the staff screens' tests count who is on it);
+    the tests that sign enrol the team themselves (tests.conftest.enrol_team)."""
+    svc = ChecklistService(open_store(db_path), clock=clock)
+    yield svc
+    svc.close()
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from checklist_app.ui import note_view
 from checklist_app.ui.note_view import NotePanel
-from tests.note.note_cases import build_kyphoplasty
+from tests.conftest import enrol_team
+from tests.note.note_cases import KYPHO, build_kyphoplasty
 
 NAMES = ("note.preview", "note.print", "note.save", "note.view", "note.progress", "note.status", "note.message")
 
@@ -19,6 +20,8 @@ NAMES = ("note.preview", "note.print", "note.save", "note.view", "note.progress"
 @pytest.fixture
 def panel(qtbot, service, clock):
     """A panel showing a signed, amended kyphoplasty."""
+    enrol_team(service)  # signers come from the staff directory (SPEC §6), the handover nurse too
+    service.add_staff(name=KYPHO["new_nurse"], role="nurse")
     case_id = build_kyphoplasty(service, clock)
     widget = NotePanel(service)
     qtbot.addWidget(widget)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractButton
 from checklist_app.domain import events as ev
 from checklist_app.domain.choices import preselected
 from checklist_app.domain.timers import hardening_end, working_window
-from tests.conftest import STEP_VALUES, advance, setup_kwargs
+from tests.conftest import STEP_VALUES, advance, enrol_team, setup_kwargs
 from tests.gui.window_helpers import click, complete, find, last_step_event, stored, type_text
 
 BIOPSY_TAKEN = {"taken": True, "side": "left", "container": "formalin_10", "label_read_back": True, "sent": True}
@@ -192,6 +192,7 @@ def test_signing_on_the_sign_off_page_makes_the_checklist_read_only(qtbot, windo
     window.open_case(started)
     for warning in service.warnings(started, pending_only=True):
         service.acknowledge_warning(case_id=started, warning_id=warning.id)
+    enrol_team(service)  # signers come from the staff directory
     service.sign(case_id=started, name="Nurse Dana Demo", role="nurse")
     service.record_findings(case_id=started, complications="none", findings="Good fill", ebl_ml=5.0)
     service.sign(case_id=started, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(started))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from checklist_app import app
-from tests.conftest import advance, setup_kwargs
+from tests.conftest import advance, enrol_team, setup_kwargs
 from tests.gui.window_helpers import click, find
 
 
@@ -13,6 +13,7 @@ def finish_and_sign(service, clock, case_id) -> None:
     advance(service, clock, case_id)
     for warning in service.warnings(case_id, pending_only=True):
         service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
+    enrol_team(service)  # signers come from the staff directory
     service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
     service.record_findings(case_id=case_id, complications="none", findings="Good fill", ebl_ml=5.0)
     service.sign(case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id))

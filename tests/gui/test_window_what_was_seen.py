@@ -8,13 +8,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QScrollArea, QWidget
 
 from checklist_app.domain.timers import timers
-from tests.conftest import advance
+from tests.conftest import advance, enrol_team
 from tests.gui.window_helpers import click, find, type_text
 
 
 def sign(service, case_id: str) -> None:
     for warning in service.warnings(case_id, pending_only=True):
         service.acknowledge_warning(case_id=case_id, warning_id=warning.id)
+    enrol_team(service)  # signers come from the staff directory
     service.sign(case_id=case_id, name="Nurse Dana Demo", role="nurse")
     service.record_findings(case_id=case_id, complications="none", findings="Good fill", ebl_ml=5.0)
     service.sign(case_id=case_id, name="Dr Ada Demo", role="operator", codes=service.suggested_codes(case_id))

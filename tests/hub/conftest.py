@@ -25,6 +25,7 @@ from checklist_app.service import ChecklistService
 from checklist_app.store import open_store
 from checklist_app.sync.hub import Hub
 from checklist_app.sync.hub_admin import HubAdmin
+from tests.conftest import enrol_team
 from tests.hub.hub_helpers import START
 
 with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset (root, no session)
@@ -173,6 +174,7 @@ def room_service(tmp_path) -> Iterator[Callable[..., tuple[ChecklistService, Fak
         clock = FakeClock(start)
         service = ChecklistService(open_store(tmp_path / name / "checklist.sqlite3"), clock=clock)
         opened.append(service)
+        enrol_team(service)  # signers come from the staff directory (SPEC §6, issue 12)
         return service, clock
 
     yield make

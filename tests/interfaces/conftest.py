@@ -14,7 +14,22 @@ import pytest
 from checklist_app.interfaces.adt import AdtHandler
 from checklist_app.interfaces.mllp import MllpListener
 from checklist_app.interfaces.patients import InMemoryPatientList
-from tests.note.note_cases import build_kyphoplasty
+from tests.note.note_cases import KYPHO, build_kyphoplasty
+
+
+def enrol_note_signers(service) -> None:
+    """The note cases' handover nurse in the staff directory too: signers come from it (SPEC §6, issue 12)."""
+    if not any(p["name"] == KYPHO["new_nurse"] for p in service.staff("nurse")):
+        service.add_staff(name=KYPHO["new_nurse"], role="nurse")
+
+
+def signers(service):
+    """A service made by a test itself, with everyone who signs the note cases in its staff directory."""
+    from tests.conftest import enrol_team
+
+    enrol_note_signers(enrol_team(service))
+    return service
+
 
 NOW = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
 PATIENT = {"family": "Ηλιόπουλος-Testperson", "given": "Ζωή", "mrn": "MRN7788", "dob": "19480229"}
@@ -82,12 +97,14 @@ def receiver() -> Iterator[tuple[Receiver, MllpListener]]:
 @pytest.fixture
 def signed_case(service, clock):
     """(service, case id) of the amended two-level kyphoplasty from the note tests."""
+    enrol_note_signers(service)
     return service, build_kyphoplasty(service, clock)
 
 
 @pytest.fixture
 def first_version_case(service, clock):
     """(service, case id) of the same kyphoplasty, signed, no addendum (document version 1)."""
+    enrol_note_signers(service)
     return service, build_kyphoplasty(service, clock, addendum=False)
 
 

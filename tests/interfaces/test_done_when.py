@@ -22,7 +22,7 @@ from checklist_app.ui.hospital import attach_hospital
 from checklist_app.ui.window import build_window
 from tests.conftest import COVERAGE, advance
 from tests.gui.window_helpers import click, fill, find, select_row
-from tests.interfaces.conftest import adt
+from tests.interfaces.conftest import adt, signers
 from tests.note.note_cases import finish
 
 TRANSACTION_RESPONSE = {"resourceType": "Bundle", "type": "transaction-response", "entry": []}
@@ -39,9 +39,7 @@ def room(qtbot, tmp_path, db_path, clock, receiver, fhir_server):
         fhir=FhirEndpoint(fhir_server.url, timeout=5.0),
         backoff=Backoff(30, 600),
     )
-    service = ChecklistService(open_store(db_path), clock=clock, outbox=record_out(config.channels))
-    for person, role in (("Dr Ada Demo", "operator"), ("Nurse Dana Demo", "nurse")):
-        service.add_staff(name=person, role=role)
+    service = signers(ChecklistService(open_store(db_path), clock=clock, outbox=record_out(config.channels)))
     window = build_window(service, QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     bridge = attach_hospital(window, service, db_path, config, clock)

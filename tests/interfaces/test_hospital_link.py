@@ -17,7 +17,7 @@ from checklist_app.interfaces.outbox_worker import AttemptQueue
 from checklist_app.interfaces.policy import record_out
 from checklist_app.service import ChecklistService
 from checklist_app.store import open_store
-from tests.interfaces.conftest import NOW, adt
+from tests.interfaces.conftest import NOW, adt, signers
 from tests.note.note_cases import KYPHO, build_kyphoplasty
 
 SEARCHSET = {
@@ -103,7 +103,7 @@ def test_the_worker_logs_ids_and_outcomes_never_the_patient(db_path, clock, rece
     caplog.set_level(logging.DEBUG)
     seen, listener = receiver
     seen.answer = None
-    service = ChecklistService(open_store(db_path), clock=clock, outbox=record_out(("mllp",)))
+    service = signers(ChecklistService(open_store(db_path), clock=clock, outbox=record_out(("mllp",))))
     try:
         build_kyphoplasty(service, clock, addendum=False)
         config = InterfaceConfig(mdm=MllpEndpoint("127.0.0.1", listener.port, 5))

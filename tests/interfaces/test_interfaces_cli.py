@@ -12,6 +12,7 @@ from checklist_app.interfaces.fhir_bundle import validate_bundle
 from checklist_app.interfaces.policy import record_out
 from checklist_app.service import ChecklistService
 from checklist_app.store import open_store
+from tests.interfaces.conftest import signers
 from tests.note.note_cases import KYPHO, build_kyphoplasty
 
 
@@ -27,7 +28,7 @@ def site_folder(tmp_path, monkeypatch):
 @pytest.fixture
 def signed_db(db_path, clock):
     """A database holding one signed case whose record waits in the outbox (both channels); the room is closed."""
-    svc = ChecklistService(open_store(db_path), clock=clock, outbox=record_out(("mllp", "fhir")))
+    svc = signers(ChecklistService(open_store(db_path), clock=clock, outbox=record_out(("mllp", "fhir"))))
     case_id = build_kyphoplasty(svc, clock, addendum=False)
     first = svc.records.outbox()[0].id
     svc.store.messages.record_attempt(first, "rejected", "AE: document type not accepted", at=clock.now())
@@ -79,7 +80,7 @@ def test_export_writes_the_bundle_and_the_message_owner_only(signed_db, tmp_path
 
 
 def test_export_needs_a_file_and_refuses_an_unsigned_case(db_path, clock, tmp_path, capsys):
-    svc = ChecklistService(open_store(db_path), clock=clock)
+    svc = signers(ChecklistService(open_store(db_path), clock=clock))
     case_id = build_kyphoplasty(svc, clock, sign=False)
     svc.close()
     assert main(["--db", str(db_path), "export", case_id]) == 1

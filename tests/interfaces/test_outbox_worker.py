@@ -19,6 +19,7 @@ from checklist_app.interfaces.outbox_worker import AttemptQueue, OutboxWorker
 from checklist_app.interfaces.policy import record_out
 from checklist_app.service import ChecklistService
 from checklist_app.store import StoreError, open_store
+from tests.interfaces.conftest import signers
 from tests.note.note_cases import KYPHO, build_kyphoplasty
 
 TRANSACTION_RESPONSE = {"resourceType": "Bundle", "type": "transaction-response", "entry": []}
@@ -27,7 +28,7 @@ TRANSACTION_RESPONSE = {"resourceType": "Bundle", "type": "transaction-response"
 @pytest.fixture
 def sending(db_path, clock) -> Iterator[ChecklistService]:
     """A room whose signatures send the record out on both channels."""
-    svc = ChecklistService(open_store(db_path), clock=clock, outbox=record_out(("mllp", "fhir")))
+    svc = signers(ChecklistService(open_store(db_path), clock=clock, outbox=record_out(("mllp", "fhir"))))
     yield svc
     svc.close()
 
@@ -81,7 +82,7 @@ def test_the_operator_signature_and_each_addendum_enqueue_the_record_in_the_same
 
 
 def test_a_room_without_interfaces_enqueues_nothing(service, clock):
-    build_kyphoplasty(service, clock)
+    build_kyphoplasty(signers(service), clock)
     assert service.records.outbox() == []
 
 

@@ -22,7 +22,7 @@ from typing import IO, NamedTuple
 import pytest
 
 from checklist_app import cli
-from checklist_app.demo import STEP_ACTIONS, CaseSimulator
+from checklist_app.demo import STEP_ACTIONS, CaseSimulator, enrol_demo_staff
 from checklist_app.domain.advisories import unacknowledged
 from checklist_app.domain.alarms import alarms
 from checklist_app.domain.clock import FakeClock
@@ -310,6 +310,7 @@ def record_next(service: ChecklistService, clock: FakeClock, case_id: str, rng: 
 
 def finish_case(service: ChecklistService, clock: FakeClock, case_id: str, rng: random.Random) -> CaseState:
     """Carry a resumed case through every pending step and both signatures."""
+    enrol_demo_staff(service)  # signers come from the staff directory; a kill may have come before the enrolment
     for _ in range(1000):
         if service.state(case_id).current is None:
             break

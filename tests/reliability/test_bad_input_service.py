@@ -22,7 +22,7 @@ from checklist_app.domain.state import PENDING
 from checklist_app.domain.template import FieldSpec
 from checklist_app.service import ChecklistService, load_templates
 from checklist_app.store import open_store
-from tests.conftest import START, STEP_VALUES, advance, setup_kwargs
+from tests.conftest import START, STEP_VALUES, advance, enrol_team, setup_kwargs
 
 from .ledger import LEDGER
 from .strategies import anything, datetimes, maybe, near, numbers, rarely_bad, texts
@@ -53,7 +53,7 @@ class Bench:
 
     def __init__(self, path: Path) -> None:
         self.clock = FakeClock(START)
-        self.service = ChecklistService(open_store(path), clock=self.clock)
+        self.service = enrol_team(ChecklistService(open_store(path), clock=self.clock))
         self._cases: dict[str, str] = {}
 
     def case(self, kind: str) -> str:

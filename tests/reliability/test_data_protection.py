@@ -18,7 +18,7 @@ from checklist_app.domain.errors import Refusal
 from checklist_app.domain.events import Event
 from checklist_app.service import ChecklistService
 from checklist_app.store import StoreError, open_store
-from tests.conftest import advance, setup_kwargs
+from tests.conftest import advance, give_pin, setup_kwargs
 
 from .harness import SERVICE_DRIVER, Child, raw, run_cli
 from .ledger import LEDGER
@@ -57,7 +57,9 @@ def test_backup_is_owner_only_even_with_an_open_umask(tmp_path: Path) -> None:
     LEDGER.add("security.file_mode_checks")
     assert outcome.code == 0, outcome
     assert mode(copy) == 0o600
-    assert [p.name for p in copy.parent.iterdir()] == ["copy.sqlite3"]  # no temporary file left behind
+    # no temporary file left behind; the manifest (issue 12) is owner-only too
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["copy.sqlite3", "copy.sqlite3.manifest.json"]
+    assert mode(copy.parent / "copy.sqlite3.manifest.json") == 0o600
 
 
 def test_exported_note_is_owner_only_even_with_an_open_umask(tmp_path: Path) -> None:
@@ -127,10 +129,11 @@ PIN = "73914628"
 
 
 def test_pins_are_stored_only_as_salted_slow_hashes(service: ChecklistService, db_path: Path) -> None:
-    service.add_staff(name="Dr Ada Demo", role="operator", pin=PIN)
-    service.add_staff(name="Dr Ben Example", role="operator", pin=PIN)
+    give_pin(service, "Dr Ada Demo", "operator", PIN)  # enrolled by the fixture, without a PIN
+    give_pin(service, "Dr Ben Example", "operator", PIN)
     with raw(db_path) as conn:
-        hashes = [row[0] for row in conn.execute("SELECT pin_hash FROM staff ORDER BY id")]
+        sql = "SELECT pin_hash FROM staff WHERE pin_hash IS NOT NULL ORDER BY id"
+        hashes = [row[0] for row in conn.execute(sql)]
     LEDGER.add("security.pin_checks")
     assert len(set(hashes)) == 2, "the same PIN must give different hashes (salted)"
     for stored in hashes:
@@ -142,7 +145,7 @@ def test_pins_are_stored_only_as_salted_slow_hashes(service: ChecklistService, d
 
 
 def test_signature_with_pin_records_who_signed_but_never_the_pin(service: ChecklistService, clock) -> None:
-    service.add_staff(name="Nurse Dana Demo", role="nurse", pin=PIN)
+    give_pin(service, "Nurse Dana Demo", "nurse", PIN)
     case_id = service.start_case(**setup_kwargs(levels=[("L2", "left")])).case_id
     advance(service, clock, case_id)
     with pytest.raises(Refusal) as wrong:

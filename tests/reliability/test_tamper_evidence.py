@@ -34,6 +34,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def db(pristine: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "checklist.sqlite3"
     shutil.copyfile(pristine, copy)
+    copy.chmod(0o600)  # owner-only, as the program keeps it (a looser copy would get a notice line on stderr)
     return copy
 
 

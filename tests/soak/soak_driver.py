@@ -26,7 +26,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QWidget
 
-from checklist_app.demo import TYPICAL_VALUES
+from checklist_app.demo import TYPICAL_VALUES, enrol_demo_staff
 from checklist_app.domain.clock import FakeClock
 from checklist_app.domain.state import DONE
 from checklist_app.service import ChecklistService
@@ -230,6 +230,8 @@ def run(db: Path, hours: float, step: float) -> dict:
     app = QApplication.instance() or QApplication(["soak_driver"])
     clock = FakeClock(START)
     service = ChecklistService(open_store(db), clock=clock)
+    enrol_demo_staff(service)  # signers come from the staff directory (SPEC §6), the relief nurse too
+    service.add_staff(name=RELIEF, role="nurse")
     service.start_case(
         patient={
             "name": "Soak Test-Patient",

@@ -13,7 +13,7 @@ from checklist_app.domain.changes import Facet
 from checklist_app.service import ChecklistService
 from checklist_app.store import StoreError, open_store
 from checklist_app.store.outbox import Outbound
-from tests.conftest import STEP_VALUES, advance, mix_cement, setup_kwargs
+from tests.conftest import STEP_VALUES, advance, enrol_team, mix_cement, setup_kwargs
 
 
 def test_a_snapshot_handed_out_never_changes_afterwards(service, clock, started):
@@ -132,7 +132,7 @@ def signed_case(service, clock):
 
 
 def test_the_operators_signature_enqueues_its_messages_in_the_same_transaction(db_path, clock):
-    service = ChecklistService(open_store(db_path), clock=clock, outbox=signature_messages)
+    service = enrol_team(ChecklistService(open_store(db_path), clock=clock, outbox=signature_messages))
     try:
         case_id = signed_case(service, clock)
         assert service.records.outbox() == []  # nothing before the signature
@@ -152,7 +152,7 @@ def test_a_message_that_cannot_be_enqueued_leaves_no_event_either(db_path, clock
     def always_the_same(state, events):
         return [Outbound("mllp", "mdm", 1, "the-same-key")] if events[-1].kind == ev.SIGNATURE else []
 
-    service = ChecklistService(open_store(db_path), clock=clock, outbox=always_the_same)
+    service = enrol_team(ChecklistService(open_store(db_path), clock=clock, outbox=always_the_same))
     try:
         case_id = signed_case(service, clock)  # the nurse's signature enqueued "the-same-key" once
         before = len(service.store.events(case_id))
@@ -174,10 +174,11 @@ def test_a_first_layout_database_is_upgraded_and_keeps_every_case(db_path, clock
     with closing(sqlite3.connect(db_path)) as conn:  # back to the first layout, as an older program left it
         conn.execute("DROP TABLE outbox")
         conn.execute("DROP TABLE hub_marks")
+        conn.execute("DROP TABLE staff_log")  # migration 3 (issue 12)
         conn.execute("PRAGMA user_version = 1")
         conn.commit()
     with open_store(db_path, readonly=True) as reader:  # read as it is, never changed
         assert reader.version == 1 and reader.outbox() == [] and len(reader.events(case_id)) == 2
     with open_store(db_path) as writer:
-        assert writer.version == 2 and writer.schema_version == 2
+        assert writer.version == 3 and writer.schema_version == 3
         assert writer.verify() == [] and len(writer.events(case_id)) == 2

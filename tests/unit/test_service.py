@@ -452,7 +452,8 @@ def test_signing_order_and_lock(service, clock, started):
 
 
 def test_pin_is_checked_and_stored_only_as_a_slow_hash(service, clock, started):
-    staff_id = service.add_staff(name="Nurse Dana Demo", role="nurse", pin="4821")
+    staff_id = next(p["id"] for p in service.staff("nurse") if p["name"] == "Nurse Dana Demo")  # enrolled, no PIN
+    service.staff_directory.change_pin(staff_id=staff_id, pin="4821")
     stored = service.store.staff.staff_pin_hash(staff_id)
     assert "4821" not in stored and stored.startswith("scrypt$")
     complete_case(service, clock, started)

@@ -56,7 +56,7 @@ def event(seq: int, case_id: str = CASE, **changes: object) -> Event:
 def case_row(case_id: str = CASE, service_date: date = date(2026, 11, 22), **changes: object) -> dict:
     row = {
         "id": case_id,
-        "created": T0,
+        "created": T0 + timedelta(minutes=1, seconds=5),  # when event 1 is recorded (verify checks it)
         "service_date": service_date,
         "patient_name": "Test Patient",
         "mrn": "MRN0001",
@@ -132,7 +132,7 @@ def test_zero_byte_file_is_migrated_and_schema_version_recorded(tmp_path: Path) 
     path.write_bytes(b"")
     path.chmod(0o644)
     with Store(path) as opened:
-        assert opened.schema_version == len(MIGRATIONS) == 2
+        assert opened.schema_version == len(MIGRATIONS) == 3
         assert opened.list_cases() == []
     assert mode(path) == 0o600
     with raw(path) as conn:
@@ -312,7 +312,6 @@ def test_no_store_source_updates_or_deletes_events() -> None:
 def test_verify_of_clean_database_finds_nothing(store: Store) -> None:
     new_case(store, 5)
     new_case(store, 3, "20261122-002")
-    store.append("20261122-003", [], case_row=case_row("20261122-003"))
     assert store.verify() == []
 
 
@@ -634,7 +633,7 @@ def test_list_cases_is_newest_first_and_honours_limit(store: Store) -> None:
     ]
     assert listed[0] == CaseRow(
         id="20261122-002",
-        created=T0.isoformat(timespec="microseconds"),
+        created=(T0 + timedelta(minutes=1, seconds=5)).isoformat(timespec="microseconds"),
         service_date="2026-11-22",
         patient_name="Test Patient",
         mrn="MRN0001",
@@ -755,7 +754,8 @@ def test_a_signed_case_takes_only_addenda_whatever_writes_to_it(tmp_path: Path) 
     path = tmp_path / "db.sqlite3"
     with open_store(path) as store:
         store.append(CASE, [event(1)], case_row=case_row())
-        store.append(CASE, [event(2, kind="signature")], status="signed")
+        signature = {"name": "Dr A", "role": "operator", "meaning": "author"}  # the lock comes from this event
+        store.append(CASE, [event(2, kind="signature", values=signature)], status="signed")
         with pytest.raises(StoreError, match="only an addendum"):
             store.append(CASE, [event(3)])
         store.append(CASE, [event(3, kind="addendum")], status="amended")

@@ -23,7 +23,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication
 
-from checklist_app.demo import LEVEL_POOL, TYPICAL_VALUES
+from checklist_app.demo import LEVEL_POOL, TYPICAL_VALUES, enrol_demo_staff
 from checklist_app.domain.advisories import unacknowledged
 from checklist_app.domain.alarms import alarms
 from checklist_app.domain.clock import FakeClock
@@ -179,6 +179,7 @@ def main() -> int:
     print("OPENING", flush=True)
     try:
         service = ChecklistService(open_store(args.db), clock=clock)
+        enrol_demo_staff(service)  # signers come from the staff directory (SPEC §6)
     except StoreError as exc:
         print(f"REFUSED {exc}", flush=True)
         return 3
