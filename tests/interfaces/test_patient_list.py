@@ -166,3 +166,38 @@ def test_times_are_utc(stored):
     stored.upsert(PatientRecord(Identifier("M1", "H"), "Doe"), at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     assert stored.file.search()[0].updated == "2026-03-02T09:00:00.000000+00:00"
     assert tomllib  # the configuration format
+
+
+def test_private_umask_blocks_on_two_threads_never_interleave(tmp_path):
+    """The worker opens its read-only store on its own thread while the window may create files."""
+    import os
+    import threading
+
+    from checklist_app.store import files
+
+    inside = threading.Event()
+    release = threading.Event()
+    seen: list[int] = []
+
+    def other() -> None:
+        with files.private_umask():
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert inside.wait(10)
+    entered = threading.Event()
+
+    def second() -> None:
+        with files.private_umask():
+            entered.set()
+            seen.append(os.umask(0o077))
+
+    waiting = threading.Thread(target=second)
+    waiting.start()
+    assert not entered.wait(0.2)  # the second block waits for the first
+    release.set()
+    thread.join(10)
+    waiting.join(10)
+    assert entered.is_set() and seen == [0o077]
