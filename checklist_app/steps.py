@@ -201,7 +201,9 @@ class StepUseCases:
             check_clinical_time(state, when, now, step=spec.id)
         if entry.status == "done":
             # A wristband check is a scan, never a typed value: the original's check stays with the step.
-            given = {k: v for k, v in (entry.values if values is None else values).items() if k != "wristband"}
+            given = entry.values if values is None else values
+            if isinstance(given, Mapping):
+                given = {k: v for k, v in given.items() if k != "wristband"}
             clean = validate_values(state, spec, given)
             check_choices_at(spec, clean, entry.event.level)
             if "wristband" in entry.values:
