@@ -10,11 +10,20 @@ from .domain.alarms import AlarmPolicyError
 from .domain.catalogue import CatalogueError
 from .domain.settings import SettingsError
 from .domain.template import TemplateError
+from .interfaces.config import InterfaceConfigError
 from .store import StoreError
 
 APP_NAME = "checklist-app"
 # What can go wrong before the window exists, each with a one-line message for a person.
-STARTUP_ERRORS = (StoreError, SettingsError, CatalogueError, TemplateError, AlarmPolicyError, OSError)
+STARTUP_ERRORS = (
+    StoreError,
+    SettingsError,
+    CatalogueError,
+    TemplateError,
+    AlarmPolicyError,
+    InterfaceConfigError,
+    OSError,
+)
 
 
 def _application():
@@ -64,19 +73,27 @@ def open_room(db_path, *, settings=None, department=None):
     opened; the application exists by then, so the caller can show why. The start-up benchmark
     (benchmarks/bench_startup.py) times exactly this path.
     """
+    from . import paths
+    from .caselog import no_messages
+    from .interfaces.config import load_interface_config
+    from .interfaces.policy import record_out
     from .service import ChecklistService  # Qt-free modules first: PySide6 inspects every
     from .site import load_site_config  # module imported after it, which would cost more here
     from .store import open_store
+    from .ui.hospital import attach_hospital
     from .ui.window import build_window
 
     app = _application()
     site = load_site_config()  # a broken site file stops here, before the database is touched
-    service = ChecklistService(open_store(Path(db_path)), site=site)
+    hospital = load_interface_config(paths.site_interfaces_path())  # so does a broken interfaces.toml
+    outbox = record_out(hospital.channels) if hospital.channels else no_messages
+    service = ChecklistService(open_store(Path(db_path)), site=site, outbox=outbox)
     for notice in service.store.notices:  # a loose file mode made owner-only on opening: one line each
         print(f"checklist-app: notice: {notice}", file=sys.stderr)
     try:
         window = build_window(service, settings)
         window.push_worker = _start_department(window, service, Path(db_path), department)
+        window.hospital = attach_hospital(window, service, Path(db_path), hospital, service.clock)
         window.show()
     except BaseException:
         service.close()
@@ -125,6 +142,8 @@ def run(db_path, *, show_error_window: bool | None = None, settings=None, depart
     try:
         return app.exec()
     finally:
+        if getattr(window, "hospital", None) is not None:
+            window.hospital.stop()  # the listener and the worker, before the store closes
         if window.push_worker is not None:
             window.push_worker.stop(timeout=10)
         service.close()

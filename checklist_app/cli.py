@@ -11,7 +11,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from . import __version__, department_cli, paths
+from . import __version__, department_cli, hospital_cli, paths
 from .domain.errors import Refusal
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: all three in one PDF)",
     )
     sub.add_parser("selftest", parents=[common], help="deployment check for a new workstation")
-    department_cli.add_parser(sub, common)
+    department_cli.add_parser(sub, common)  # department (issue 13)
+    hospital_cli.add_commands(sub, common)  # outbox, export, interfaces (issue 14)
     return parser
 
 
@@ -395,3 +396,4 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "selftest": cmd_selftest,
     "department": department_cli.run,
 }
+COMMANDS.update(hospital_cli.commands(_open, CliError))

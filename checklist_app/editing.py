@@ -200,8 +200,10 @@ class StepEditorModel:
         clinical_time: datetime | None = None,
         late_reason: str | None = None,
         override_reason: str | None = None,
+        wristband: str | None = None,
     ) -> CaseState:
         step, level, side = self._key()
+        scanned = {} if wristband is None else {"wristband": wristband}  # checked by the use case: a hard stop
         return self.service.record_step(
             case_id=self.case_id,
             step=step,
@@ -211,6 +213,7 @@ class StepEditorModel:
             clinical_time=clinical_time,
             late_reason=late_reason,
             override_reason=override_reason,
+            **scanned,
         )
 
     def not_applicable(self, reason: str) -> CaseState:

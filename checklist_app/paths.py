@@ -49,3 +49,13 @@ def site_settings_path() -> Path:
 
 def site_products_path() -> Path:
     return data_dir() / "products.toml"
+
+
+def site_interfaces_path() -> Path:
+    """The hospital interfaces' configuration (checklist_app/interfaces/config.py); none: no interfaces."""
+    return data_dir() / "interfaces.toml"
+
+
+def patient_list_path(db_path: Path) -> Path:
+    """The hospital's patient list (owner-only, purged after some days), beside the database it serves."""
+    return Path(db_path).with_name(Path(db_path).stem + "-patients.sqlite3")

@@ -53,3 +53,13 @@ class RecordKeeping:
 
     def outbox(self, *, statuses: tuple[str, ...] = ()) -> list[OutboxRow]:
         return self.store.outbox(statuses=statuses)
+
+    def record_delivery(
+        self, message_id: int, outcome: str, detail: str, *, at: datetime, next_attempt: datetime | None = None
+    ) -> bool:
+        """The outbox worker's result for one message (written here, by the store's one writer thread)."""
+        return self.store.messages.record_attempt(message_id, outcome, detail, at=at, next_attempt=next_attempt)
+
+    def retry_message(self, message_id: int) -> OutboxRow:
+        """IT's retry of a parked message: due again now."""
+        return self.store.messages.retry(message_id)

@@ -23,6 +23,7 @@ from .domain.setup import build_setup, clean_name, clean_text
 from .domain.state import PENDING, CaseState, Entry
 from .domain.template import StepSpec
 from .domain.values import check_choices_at, check_instance, validate_values
+from .domain.wristband import confirm_wristband, identity_record
 from .inputs import Draft, check_scope, moment, reason_text
 from .staff_directory import ROLES
 
@@ -48,10 +49,13 @@ class StepUseCases:
         myeloma_remission: str = "",
         primary_neoplasm: str = "",
         training: bool = False,
+        identity: Mapping[str, Any] | None = None,
     ) -> CaseState:
         """Open a new case from its set-up. The contraindication screen raises warnings, not blocks.
 
         `training` marks a simulated case (the demo): the case list, `show` and the note say so.
+        `identity` says where the patient came from (SPEC §13): {"source": "hospital_list", "list":
+        "adt" | "fhir", "wristband": scan}; left out, the patient was typed by hand, and the record says so.
         """
         now = self.log.clock.now()
         setup = build_setup(
@@ -71,6 +75,8 @@ class StepUseCases:
         template = self.log.site.templates.get(setup.procedure)
         if template is None:
             raise Refusal("procedure", f"no template installed for {setup.procedure}")
+        pattern = self.log.site.settings.wristband_pattern
+        provenance = identity_record(dict(identity) if identity is not None else None, setup.patient.mrn, pattern)
         case_id = self.log.store.next_case_id(now.astimezone().date())
         event = Event(
             case_id=case_id,
@@ -82,6 +88,7 @@ class StepUseCases:
             values={
                 "setup": setup.to_dict(),
                 "template": {"id": template.id, "version": template.version},
+                "identity": provenance,
                 **({"training": True} if training is True else {}),
             },
         )
@@ -109,8 +116,12 @@ class StepUseCases:
         late_reason: str | None = None,
         override_reason: str | None = None,
         actor: str | None = None,
+        wristband: str | None = None,
     ) -> CaseState:
-        """Tick a step (with its values). Closed gates refuse it unless `override_reason` is given."""
+        """Tick a step (with its values). Closed gates refuse it unless `override_reason` is given.
+
+        `wristband` is the patient's wristband as scanned (sign-in, time-out): it must be this case's
+        patient, a hard stop no override opens (`WrongPatient`); a match is recorded with the step."""
         state = self.log.writable(case_id)
         spec = self._spec(state, step)
         check_instance(state, spec, level, side)
@@ -126,6 +137,9 @@ class StepUseCases:
         late = check_late_entry(state, when, now, late_reason)
         clean = validate_values(state, spec, values or {}, when)
         check_choices_at(spec, clean, level)
+        if wristband is not None:
+            assert state.setup is not None
+            clean["wristband"] = confirm_wristband(state.setup.patient.mrn, wristband, state.settings.wristband_pattern)
         late = check_order(state, spec, level, when, clean, late_reason) or late
         gates = closed_gates(state, spec, level, side, when, clean)
         lot_gate = expired_lot_gate(spec, clean, when)
@@ -186,8 +200,14 @@ class StepUseCases:
         if clinical_time is not None:
             check_clinical_time(state, when, now, step=spec.id)
         if entry.status == "done":
-            clean = validate_values(state, spec, entry.values if values is None else values)
+            # A wristband check is a scan, never a typed value: the original's check stays with the step.
+            given = entry.values if values is None else values
+            if isinstance(given, Mapping):
+                given = {k: v for k, v in given.items() if k != "wristband"}
+            clean = validate_values(state, spec, given)
             check_choices_at(spec, clean, entry.event.level)
+            if "wristband" in entry.values:
+                clean["wristband"] = entry.values["wristband"]
         elif values:
             raise Refusal("values", "a step marked not applicable has no values; retract it and record the step")
         else:

@@ -93,6 +93,11 @@ class Settings:
     working_warning_minutes: float = _option(
         1.0, "Warn this long before the end of the cement working time", "min", 0, 10
     )
+    wristband_pattern: str = _option(
+        r"\s*(?P<mrn>[^\s]{1,64})\s*",
+        "How the patient's wristband barcode carries the MRN: a regular expression over the whole scan with a "
+        "group named 'mrn' (e.g. 'MRN(?P<mrn>[0-9]{8})' for a prefix); the default takes the whole code",
+    )
     signature_pin: str = _option(
         "if set",
         "When a signature needs the signer's PIN: 'if set' (staff who have a PIN) or 'always' (everyone must have one)",

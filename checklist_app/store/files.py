@@ -7,6 +7,7 @@ import os
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -18,15 +19,21 @@ _HEADER_SIZE = 100
 _NO_WRITE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
+# umask is process-wide, and the outbox worker and the patient list open their files from other
+# threads than the window's: one block at a time, so no block ever restores the umask while another
+# one still counts on it (a file created then would be readable by others). Re-entrant: blocks nest.
+_UMASK_LOCK = threading.RLock()
+
+
 @contextmanager
 def private_umask() -> Iterator[None]:
     """Files created inside the block (the db, -wal, -shm, backups) are owner-only."""
-    # umask is process-wide; the store only opens files from the GUI thread.
-    old = os.umask(0o077)
-    try:
-        yield
-    finally:
-        os.umask(old)
+    with _UMASK_LOCK:
+        old = os.umask(0o077)
+        try:
+            yield
+        finally:
+            os.umask(old)
 
 
 def sibling(path: Path, suffix: str) -> Path:

@@ -22,7 +22,7 @@ from checklist_app.store import anchors, files, schema
 from checklist_app.store import backup as backups
 from checklist_app.store.errors import StoreError, StoreReadOnly, corrupt, read_only, translated
 from checklist_app.store.opening import check_ours, connect
-from checklist_app.store.outbox import Outbound, OutboxRow, enqueue, outbox_rows
+from checklist_app.store.outbox import Outbound, OutboxRow, OutboxTable, enqueue, outbox_rows
 from checklist_app.store.rows import CASE_COLUMNS, CaseRow, Problem, case_record, event_to_row, row_to_event
 from checklist_app.store.staff import StaffTable
 from checklist_app.store.verify import StatusOf, verify_database, verify_one_case
@@ -54,6 +54,7 @@ class Store:
         self._owner = threading.get_ident()  # the one thread that may write
         self.version = 0
         self.staff = StaffTable(self.path, self._transaction, self._reader)  # staff list and meta
+        self.messages = OutboxTable(self._connection, self._writing)  # the outbox beyond the enqueue
         self._db: Database | None = None
         self.notices: list[str] = []  # one line per file whose loose mode was tightened on opening
         new = files.is_new_file(self.path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QShowEvent
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self._case_screen: CaseScreen | None = None  # built by the first use of `case_screen`
         self.help_panel = LazyPage(self._help)  # built the first time Help is opened
         self.new_case_form: QWidget | None = None
+        self.patient_finder: Any = None  # the hospital's patient list, set by ui/hospital.py (issue 14)
         self._before_help: QWidget | None = None
         self._build()
         self._connect()
@@ -220,7 +221,7 @@ class MainWindow(QMainWindow):
             self.new_case_form = None
         from .new_case import NewCaseForm  # built when first asked for, like the other pages
 
-        form = NewCaseForm(self.service, self.case_events)
+        form = NewCaseForm(self.service, self.case_events, patients=self.patient_finder)
         form.case_started.connect(self.open_case)
         form.cancelled.connect(self.show_start)
         self.stack.addWidget(form)

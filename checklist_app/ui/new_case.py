@@ -45,6 +45,8 @@ from ..domain.setup import (
 from .case_events import CaseEvents
 from .forms import GAP, FieldErrors, StaffCombo, ToggleGroup, label, number, text_input
 from .names import name
+from .patient_identity import PatientIdentity
+from .patient_picker import PatientFinder
 from .ports import RoomService
 from .spine_map import SpineMap, parse_levels
 from .widgets import BigButton, MessageLabel
@@ -64,9 +66,17 @@ class NewCaseForm(QWidget):
     case_started = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, service: RoomService, events: CaseEvents | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        service: RoomService,
+        events: CaseEvents | None = None,
+        parent: QWidget | None = None,
+        *,
+        patients: PatientFinder | None = None,
+    ) -> None:
         super().__init__(parent)
         self.service = service
+        self.patients = patients  # the hospital's patient list, when the site has interfaces
         self.events = events or CaseEvents(self)
         self.case_id: str | None = None
         self._icd_edited = False
@@ -136,6 +146,7 @@ class NewCaseForm(QWidget):
 
     def _build_patient(self) -> list[QFrame]:
         patient, box = self._card("Patient")
+        self.identity = PatientIdentity(self, box)  # hospital list, wristband, provenance (issue 14)
         self.patient_name = text_input("newcase.patient_name", "Patient name", placeholder="Name (any script)")
         self.mrn = text_input("newcase.mrn", "Medical record number")
         self.dob = text_input("newcase.date_of_birth", "Date of birth", placeholder="YYYY-MM-DD", numeric=True)
@@ -149,6 +160,7 @@ class NewCaseForm(QWidget):
         ):
             self._field(box, field, caption, widget)
         self._field(box, "weight_kg", "Weight (drug maxima and doses use it)", self.weight, "kg")
+        self.identity.watch(self.patient_name, self.mrn, self.dob)
         procedure, box = self._card("Procedure and indication")
         self.procedure = ToggleGroup("newcase.procedure", "Procedure", [(p, p.capitalize()) for p in PROCEDURES])
         for value, button in self.procedure.buttons.items():
@@ -304,6 +316,7 @@ class NewCaseForm(QWidget):
             combo.set_text("")
             combo.refresh()
         self.spine.set_plan({})
+        self.identity.reset()
         self.errors.clear()
         self.pages.setCurrentIndex(0)
 
@@ -403,6 +416,7 @@ class NewCaseForm(QWidget):
             "coverage": coverage,
             "myeloma_remission": (self.remission.value() or "") if indication == "myeloma" else "",
             "primary_neoplasm": self.primary.text().strip() if indication == "metastatic" else "",
+            "identity": self.identity.provenance(),
         }
 
     def _start(self) -> None:

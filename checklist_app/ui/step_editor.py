@@ -26,6 +26,7 @@ from .ports import RoomService
 from .step_form import StepForm
 from .step_parts import GatePanel, ReasonPanels, history_html
 from .widgets import Inline, MessageLabel, TextButton, reveal_when_laid_out
+from .wristband import WRISTBAND_STEPS, WristbandScan
 
 Key = tuple[str, str | None, str | None]
 
@@ -117,8 +118,11 @@ class StepEditor(QWidget):
         outer.setContentsMargins(0, 0, 8, 0)
         outer.setSpacing(12)
         p = self.panels
+        self.wristband = WristbandScan("wristband")  # identity check, sign-in, time-out (issue 14)
+        self._wristband_for: tuple[str, Key | None] | None = None
         for widget in (
             p.override,
+            self.wristband,
             self.form,
             p.late,
             p.not_applicable,
@@ -183,9 +187,11 @@ class StepEditor(QWidget):
         self._show_view()
         if self.key is None or self.mode is Mode.EMPTY:
             self.history.hide()
+            self.wristband.hide()
             return
         state = self.model.state()
         inst = state.instance(*self.key)
+        self._offer_wristband(state, inst.spec.id)
         if self.mode is Mode.PENDING:
             self.form.fill(state, inst, typed, self.service.clock.now())
             self.form.mark_answered(list(typed))
@@ -194,6 +200,16 @@ class StepEditor(QWidget):
         self.history.setText(history_html(state, inst))
         self.history.setVisible(bool(inst.entries))
         self.refresh_gates()
+
+    def _offer_wristband(self, state: Any, step: str) -> None:
+        """The wristband scan is offered while the identity check, sign-in or time-out is pending."""
+        offered = self.mode is Mode.PENDING and step in WRISTBAND_STEPS and state.setup is not None
+        if offered and self._wristband_for != (state.case_id, self.key):  # a scan belongs to one step of one case
+            self.wristband.set_patient(state.setup.patient.mrn, state.settings.wristband_pattern)
+        elif not offered:
+            self.wristband.reset()
+        self._wristband_for = (state.case_id, self.key) if offered else None
+        self.wristband.setVisible(offered)
 
     def _show_view(self) -> None:
         view = self.model.view()
@@ -254,7 +270,13 @@ class StepEditor(QWidget):
 
         def action() -> Any:
             try:
-                return self.model.record(values, clinical_time=when, late_reason=late, override_reason=override_reason)
+                return self.model.record(
+                    values,
+                    clinical_time=when,
+                    late_reason=late,
+                    override_reason=override_reason,
+                    wristband=None if self.wristband.isHidden() else self.wristband.scan(),
+                )
             except GateClosed as exc:
                 refused.extend(exc.gates)
                 raise

@@ -23,6 +23,14 @@ def enrol_note_signers(service) -> None:
         service.add_staff(name=KYPHO["new_nurse"], role="nurse")
 
 
+def signers(service):
+    """A service made by a test itself, with everyone who signs the note cases in its staff directory."""
+    from tests.conftest import enrol_team
+
+    enrol_note_signers(enrol_team(service))
+    return service
+
+
 NOW = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
 PATIENT = {"family": "Ηλιόπουλος-Testperson", "given": "Ζωή", "mrn": "MRN7788", "dob": "19480229"}
 

@@ -24,6 +24,7 @@ SPEC_DEFAULTS = {
     "antibiotic_dose_min_percent": 90,
     "cement_temperature_tolerance_c": 2,  # SPEC §3: warn beyond ±2 °C of the reference without an IFU table
     "dose_dlp_mgycm": 0,
+    "wristband_pattern": r"\s*(?P<mrn>[^\s]{1,64})\s*",  # SPEC §5/§13: the whole code is the MRN unless set
     "signature_pin": "if set",  # SPEC §6 (issue 12): "always" makes a PIN mandatory for every signature
 }
 
