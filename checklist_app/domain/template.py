@@ -346,6 +346,7 @@ def _parse_field(raw: Any, step_where: str, index: int) -> FieldSpec:
     exclusive = raw.get("exclusive", [])
     if (
         not isinstance(exclusive, list)
+        or not all(isinstance(e, str) for e in exclusive)
         or not set(exclusive) <= {c.value for c in choices}
         or (exclusive and ftype != "multi")
     ):
