@@ -9,6 +9,7 @@ from typing import Any
 from ..domain.advisories import advisories
 from ..domain.present import ROLE_LABELS
 from ..domain.state import NOT_APPLICABLE, CaseState
+from ..domain.wristband import SOURCES
 from . import clinical
 from .model import Block, Fields, Section, Table, Text
 from .record import assistants, nurse_signature_blocks, people
@@ -102,6 +103,7 @@ def _change(values: Mapping[str, Any]) -> str:
 # -- care -------------------------------------------------------------------------------------------------
 def _care(state: CaseState) -> tuple[Block, ...]:
     rows = [
+        ("Patient identity", _identity(state)),
         ("Position", _step_text(state, "prone_positioning")),
         ("Imaging", _step_text(state, "imaging_setup")),
         ("Level localisation", _localisation(state)),
@@ -112,6 +114,25 @@ def _care(state: CaseState) -> tuple[Block, ...]:
     if state.template.has_step("neuro_check"):
         rows.append(("Neurological check", clinical.neuro_check(state)))
     return (Fields(tuple(rows)),)
+
+
+def _identity(state: CaseState) -> str:
+    """Where the set-up's identity came from and every wristband check (SPEC §13)."""
+    first = state.events[0].values.get("identity") if state.events else None
+    found = []
+    if isinstance(first, Mapping):
+        source = SOURCES.get(str(first.get("source", "")), "")
+        which = {"adt": " (HL7 ADT)", "fhir": " (FHIR)"}.get(str(first.get("list", "")), "")
+        found.append(f"Set-up: {source}{which}" if source else "")
+        if first.get("wristband"):
+            found.append("wristband scanned at set-up: matched")
+    else:
+        found.append("Set-up: typed by hand (recorded before the source was kept)")
+    for step in ("identity_consent", "sign_in", "time_out"):
+        entry = answered(state, step)
+        if entry is not None and entry.values.get("wristband"):
+            found.append(f"wristband scanned at {state.template.step(step).title}: matched")
+    return "; ".join(text for text in found if text)
 
 
 def _step_text(state: CaseState, step: str) -> str:

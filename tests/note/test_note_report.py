@@ -202,3 +202,39 @@ def test_an_antibiotic_given_after_the_first_incision_says_after_in_capitals(ser
     content = note_content(service.state(case_id))
     antibiotic = fields(content, "Procedure")["Antibiotic prophylaxis"]
     assert antibiotic.endswith(", 4 min AFTER the first incision")
+
+
+def test_the_nursing_record_says_where_the_identity_came_from_and_each_wristband_check(service, clock):
+    """SPEC §13: a patient picked from the hospital's list, and the wristband scanned at the time-out."""
+    kwargs = setup_kwargs()
+    mrn = kwargs["patient"]["mrn"]
+    case_id = service.start_case(**kwargs, identity={"source": "hospital_list", "list": "adt"}).case_id
+    walk(
+        service,
+        clock,
+        case_id,
+        {
+            ("time_out", None, None): lambda: service.record_step(
+                case_id=case_id, step="time_out", values=STEP_VALUES["time_out"], wristband=mrn
+            )
+        },
+    )
+    text = dict(
+        (k, v)
+        for section in note_content(service.state(case_id)).document("nursing").sections
+        for b in section.blocks
+        if isinstance(b, Fields)
+        for k, v in b.rows
+    )["Patient identity"]
+    assert text == (
+        "Set-up: picked from the hospital's patient list (HL7 ADT); wristband scanned at WHO Time Out: matched"
+    )
+
+
+def test_a_patient_typed_by_hand_is_marked_so_in_the_nursing_record(service, clock):
+    case_id = service.start_case(**setup_kwargs()).case_id
+    content = note_content(service.state(case_id))
+    rows = {
+        k: v for s in content.document("nursing").sections for b in s.blocks if isinstance(b, Fields) for k, v in b.rows
+    }
+    assert rows["Patient identity"] == "Set-up: typed by hand"
