@@ -135,7 +135,7 @@ def summarize_values(state: CaseState | None, spec: StepSpec, values: Mapping[st
 def describe_event(state: CaseState, event: Event) -> str:
     """One line saying what an event recorded, for timelines and the note."""
     kind, values = event.kind, event.values
-    title = _step_title(state, event.step) + instance_suffix(event.level, event.side) if event.step else ""
+    title = step_title(state, event.step) + instance_suffix(event.level, event.side) if event.step else ""
     if kind == ev.CASE_STARTED:
         return "Case opened"
     if kind in (ev.STEP_DONE, ev.CORRECTION):
@@ -165,7 +165,8 @@ def describe_event(state: CaseState, event: Event) -> str:
     return KIND_LABELS.get(kind, kind)
 
 
-def _step_title(state: CaseState, step_id: str | None) -> str:
+def step_title(state: CaseState, step_id: str | None) -> str:
+    """The step's title in the case's template (the id itself for a step the template lacks)."""
     if step_id and state.template.has_step(step_id):
         return state.template.step(step_id).title
     return step_id or ""

@@ -11,7 +11,7 @@ from ..domain import events as ev
 from ..domain.advisories import advisories
 from ..domain.chronology import LATE_REASONS
 from ..domain.events import Event
-from ..domain.present import KIND_LABELS, ROLE_LABELS
+from ..domain.present import ROLE_LABELS, describe_event, step_title
 from ..domain.state import CaseState, Entry, instance_suffix
 from .codes import confirmed_codes_of
 from .model import Block, Fields, Section, Table, Text
@@ -85,38 +85,23 @@ def _what(state: CaseState, event: Event) -> str:
 
 
 def describe(state: CaseState, event: Event) -> str:
-    """One line saying what an event recorded, its values written as people write them."""
+    """One line saying what an event recorded, its values written as people write them.
+
+    Steps and signatures are worded for the note (values as people write them; a signature's
+    meaning, codes and voiding); every other kind reads as in the window (`describe_event`)."""
     kind, values = event.kind, event.values
-    title = _step_title(state, event.step) + instance_suffix(event.level, event.side) if event.step else ""
-    if kind == ev.CASE_STARTED:
-        return "Case opened"
     if kind in (ev.STEP_DONE, ev.CORRECTION):
+        title = step_title(state, event.step) + instance_suffix(event.level, event.side)
         detail = summarize(state, event.step or "", values)
         prefix = f"Correction of entry #{event.ref}: " if kind == ev.CORRECTION else ""
         return f"{prefix}{title}" + (f" — {detail}" if detail else "")
-    if kind == ev.NOT_APPLICABLE:
-        return f"{title}: not applicable"
-    if kind == ev.RETRACTION:
-        return f"Retraction of entry #{event.ref}: {title}"
-    if kind == ev.GATE_OVERRIDE:
-        return f"Override of hard stop before {title}: {values.get('message', values.get('gate'))}"
-    if kind in (ev.WARNING_ACKNOWLEDGED, ev.ALARM_ACKNOWLEDGED):
-        return f"{KIND_LABELS[kind]}: {values.get('message', '')}"
-    if kind == ev.STAFF_CHANGE:
-        role = ROLE_LABELS.get(str(values.get("role")), str(values.get("role")))
-        before = f" (was {values['previous']})" if values.get("previous") else ""
-        return f"{role} now {values.get('name')}{before}"
     if kind == ev.SIGNATURE:
         role = ROLE_LABELS.get(str(values.get("role")), str(values.get("role")))
         meaning = MEANINGS.get(str(values.get("meaning")), str(values.get("meaning"))).lower()
         voided = state.facts.voided.get(event.seq)
         void = f"; VOIDED by the change in entry #{voided.seq}" if voided is not None else ""
         return f"Signed by {values.get('name')} ({role}), meaning: {meaning}" + _signed_codes(values) + void
-    if kind == ev.ADDENDUM:
-        return f"Addendum: {values.get('text', '')}"
-    if kind == ev.FINDINGS:
-        return "Operator findings recorded"
-    return KIND_LABELS.get(kind, kind)
+    return describe_event(state, event)
 
 
 def _signed_codes(values: Mapping[str, Any]) -> str:
@@ -125,12 +110,6 @@ def _signed_codes(values: Mapping[str, Any]) -> str:
         return ""
     listed = [", ".join(codes.cpt) or "none", ", ".join(codes.icd10) or "none"]
     return f"; codes confirmed: CPT {listed[0]}; ICD-10-CM {listed[1]}"
-
-
-def _step_title(state: CaseState, step_id: str | None) -> str:
-    if step_id and state.template.has_step(step_id):
-        return state.template.step(step_id).title
-    return step_id or ""
 
 
 def _notes(event: Event, service_day: date) -> str:

@@ -226,12 +226,7 @@ class Hub:
         limit: int | None = None,
     ) -> list[HubCase]:
         """The department's cases, newest service date first (then case id), optionally filtered."""
-        where, params = ["head_seq > 0"], []
-        filters = (("room = %s", room), ("service_date >= %s", date_from), ("service_date <= %s", date_to))
-        for condition, value in filters:
-            if value is not None:
-                where.append(condition)
-                params.append(value)
+        where, params = _case_filters(room, date_from, date_to)
         query = (
             f"SELECT {_CASE_COLUMNS} FROM checklist_hub.cases WHERE {' AND '.join(where)} "
             "ORDER BY service_date DESC, case_id DESC LIMIT %s"
@@ -248,12 +243,7 @@ class Hub:
     ) -> str:
         """The same list as `cases()`, as one JSON array built by the server (`department cases --json`):
         at 100,000 cases, decoding rows and building objects in Python would cost most of a second."""
-        where, params = ["head_seq > 0"], []
-        filters = (("room = %s", room), ("service_date >= %s", date_from), ("service_date <= %s", date_to))
-        for condition, value in filters:
-            if value is not None:
-                where.append(condition)
-                params.append(value)
+        where, params = _case_filters(room, date_from, date_to)
         # row_to_json of a narrow row is the cheapest JSON PostgreSQL builds (about half the cost of
         # json_build_object); the aggregate's ORDER BY keeps the list's order guaranteed.
         query = (
@@ -356,3 +346,15 @@ class Hub:
         except (ValueError, KeyError, TypeError) as exc:
             raise HubCorrupt(f"The hub's {directory} directory does not verify: {exc}.") from None
         return entries
+
+
+def _case_filters(room: str | None, date_from: date | None, date_to: date | None) -> tuple[list[str], list[object]]:
+    """The WHERE conditions and parameters of the department case list (pushed cases only)."""
+    where: list[str] = ["head_seq > 0"]
+    params: list[object] = []
+    filters = (("room = %s", room), ("service_date >= %s", date_from), ("service_date <= %s", date_to))
+    for condition, value in filters:
+        if value is not None:
+            where.append(condition)
+            params.append(value)
+    return where, params
